@@ -1,0 +1,137 @@
+import functools
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.timezone import now
+
+
+@functools.cache
+def _timezone_names():
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value):
+    if value not in _timezone_names():
+        raise ValidationError(
+            "%(value)s is not an IANA time zone name (e.g. Europe/Paris).",
+            code="invalid_timezone",
+            params={"value": value},
+        )
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email):
+        # The whole address, not just the domain: emails are unique and
+        # matched case-insensitively.
+        return (email or "").strip().lower()
+
+    def get_by_natural_key(self, email):
+        return self.get(email=self.normalize_email(email))
+
+    def create_user(self, email, password=None, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account; the email address is the login."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True, default="")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        constraints = [
+            # Stored lower-cased, so the unique index is case-insensitive.
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="accounts_user_email_lowercase"
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = UserManager.normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        self.email = UserManager.normalize_email(self.email)
+
+    @property
+    def zoneinfo(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def today(self):
+        """The current date where the user lives."""
+        return timezone.localdate(timezone=self.zoneinfo)
+
+
+class Session(models.Model):
+    """
+    A server-side sign-in session (see accounts.sessions).
+
+    Only a SHA-256 of the session key is stored: the key itself is the
+    bearer token and the cookie's value, so a copy of this table holds no
+    usable credential.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    session_data = models.TextField()
+    expire_date = models.DateTimeField(db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="sessions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=256, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"session {self.pk} of user {self.user_id}"
+
+
+class RateLimitCounter(models.Model):
+    """
+    A fixed-window request counter, for when no Redis is configured.
+
+    Counted with one atomic upsert (accounts.ratelimit), never read-then-write.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField()
+    # Unix time in seconds: plain integers compare the same on every backend.
+    expires_at = models.BigIntegerField(db_index=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.count}"

@@ -1,0 +1,144 @@
+"""
+Shared, atomic fixed-window counters for rate limits.
+
+A window opens at a key's first hit and lasts `window` seconds; every hit in it
+increments the key's count in one atomic step, so concurrent requests, from any
+number of gunicorn workers and instances, cannot slip past a limit the way
+they can past DRF's read-then-write throttle history.
+
+Counters live in Redis when REDIS_URL is set (an INCR/EXPIRE script), else in
+the database (one upsert into accounts.RateLimitCounter). If Redis is down,
+counting fails open: the request is allowed and a warning logged, because an
+outage of the cache should not take the API down with it.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+_REDIS_HIT = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {count, ttl}
+"""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A key's count in its current window, against a limit."""
+
+    count: int
+    limit: int
+    reset_in: int  # seconds until the window closes
+
+    @property
+    def allowed(self):
+        return self.count <= self.limit
+
+    @property
+    def remaining(self):
+        return max(0, self.limit - self.count)
+
+
+def hit(key, limit, window):
+    """Count one event for `key` and return its usage."""
+    if settings.REDIS_URL:
+        return _redis_hit(key, limit, window)
+    return _database_hit(key, limit, window)
+
+
+def peek(key, limit):
+    """The usage of `key` without counting anything."""
+    if settings.REDIS_URL:
+        return _redis_peek(key, limit)
+    return _database_peek(key, limit)
+
+
+def _redis():
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+def _redis_key(key):
+    return f"todoapp:ratelimit:{key}"
+
+
+def _fail_open(key, limit, exc):
+    logger.warning("rate limit not enforced, Redis unavailable: %s (%s)", exc, key)
+    return Usage(count=0, limit=limit, reset_in=0)
+
+
+def _redis_hit(key, limit, window):
+    from redis.exceptions import RedisError
+
+    try:
+        count, ttl = _redis().eval(_REDIS_HIT, 1, _redis_key(key), window)
+    except RedisError as exc:
+        return _fail_open(key, limit, exc)
+    return Usage(count=int(count), limit=limit, reset_in=max(1, int(ttl)))
+
+
+def _redis_peek(key, limit):
+    from redis.exceptions import RedisError
+
+    try:
+        with _redis().pipeline() as pipe:
+            count, ttl = pipe.get(_redis_key(key)).ttl(_redis_key(key)).execute()
+    except RedisError as exc:
+        return _fail_open(key, limit, exc)
+    return Usage(count=int(count or 0), limit=limit, reset_in=max(0, int(ttl or 0)))
+
+
+def _counter_table():
+    from accounts.models import RateLimitCounter
+
+    return connection.ops.quote_name(RateLimitCounter._meta.db_table)
+
+
+def _database_hit(key, limit, window):
+    now = int(time.time())
+    table = _counter_table()
+    key_column = connection.ops.quote_name("key")
+    # One statement: insert, or increment the live window, or restart an
+    # expired one. PostgreSQL and SQLite (3.35+) both run it atomically.
+    sql = f"""
+        INSERT INTO {table} ({key_column}, count, expires_at) VALUES (%s, 1, %s)
+        ON CONFLICT ({key_column}) DO UPDATE SET
+            count = CASE WHEN {table}.expires_at <= %s THEN 1
+                         ELSE {table}.count + 1 END,
+            expires_at = CASE WHEN {table}.expires_at <= %s THEN excluded.expires_at
+                              ELSE {table}.expires_at END
+        RETURNING count, expires_at
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, now + window, now, now])
+        count, expires_at = cursor.fetchone()
+    return Usage(count=count, limit=limit, reset_in=max(1, expires_at - now))
+
+
+def _database_peek(key, limit):
+    from accounts.models import RateLimitCounter
+
+    now = int(time.time())
+    counter = RateLimitCounter.objects.filter(key=key, expires_at__gt=now).first()
+    if counter is None:
+        return Usage(count=0, limit=limit, reset_in=0)
+    return Usage(count=counter.count, limit=limit, reset_in=counter.expires_at - now)
+
+
+def purge_expired():
+    """Delete finished database windows; returns how many."""
+    from accounts.models import RateLimitCounter
+
+    deleted, _ = RateLimitCounter.objects.filter(expires_at__lte=int(time.time())).delete()
+    return deleted

@@ -1,0 +1,154 @@
+"""
+The API's one error format: RFC 9457 problem details.
+
+Every error an `/api/` client can see goes through here: DRF's exceptions via
+`api_exception_handler`, and Django's own 400/403/404/500 pages via the
+`handler*` views wired in todoapp.urls. No package emits problem details, so
+this module is hand-written.
+"""
+
+import logging
+from http import HTTPStatus
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.fields import get_error_detail
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Seconds a client should wait before retrying while the database is away.
+DATABASE_RETRY_AFTER = 5
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; retry shortly."
+    default_code = "service_unavailable"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
+def problem(status_code, detail, errors=None):
+    """The body of a problem document."""
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": str(detail),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def problem_response(status_code, detail, errors=None):
+    """A problem document as a plain Django response, for errors outside DRF."""
+    return JsonResponse(
+        problem(status_code, detail, errors),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def flatten_errors(detail, field=None):
+    """
+    DRF's nested error structure as a flat list of `{field, code, message}`.
+
+    Nested fields are joined with dots (`tags.2`, `operations.0.data.title`);
+    errors not tied to a field have `field: null`.
+    """
+    if isinstance(detail, dict):
+        errors = []
+        for key, value in detail.items():
+            if key == api_settings.NON_FIELD_ERRORS_KEY:
+                errors += flatten_errors(value, field)
+            else:
+                errors += flatten_errors(value, f"{field}.{key}" if field else str(key))
+        return errors
+    if isinstance(detail, list):
+        if all(isinstance(item, str) for item in detail):
+            return [_error_entry(field, item) for item in detail]
+        errors = []
+        for index, item in enumerate(detail):
+            errors += flatten_errors(item, f"{field}.{index}" if field else str(index))
+        return errors
+    return [_error_entry(field, detail)]
+
+
+def _error_entry(field, message):
+    return {"field": field, "code": getattr(message, "code", "invalid"), "message": str(message)}
+
+
+def _validation_detail(errors):
+    fields = sorted({error["field"] for error in errors if error["field"]})
+    if fields:
+        return f"Invalid input in: {', '.join(fields)}."
+    return errors[0]["message"] if errors else "Invalid input."
+
+
+def api_exception_handler(exc, context):
+    # DRF maps these two itself, but the detail is read from `exc` below.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(get_error_detail(exc))
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", exc)
+        exc = ServiceUnavailable()
+        exc.wait = DATABASE_RETRY_AFTER
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Not an API error: Django logs it and answers through handler500.
+        return None
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        response.data = problem(response.status_code, _validation_detail(errors), errors)
+    else:
+        response.data = problem(response.status_code, exc.detail)
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
+    if _is_api(request):
+        return problem_response(400, "The request could not be understood.")
+    return defaults.bad_request(request, exception, template_name)
+
+
+def permission_denied(request, exception, template_name=defaults.ERROR_403_TEMPLATE_NAME):
+    if _is_api(request):
+        return problem_response(403, "You do not have permission to perform this action.")
+    return defaults.permission_denied(request, exception, template_name)
+
+
+def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
+    if _is_api(request):
+        return problem_response(404, f"No API resource at {request.path}.")
+    return defaults.page_not_found(request, exception, template_name)
+
+
+def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):
+    if _is_api(request):
+        # Never any internals: the traceback is in the log, under the
+        # X-Request-ID this response carries.
+        return problem_response(500, "An unexpected error occurred.")
+    return defaults.server_error(request, template_name)

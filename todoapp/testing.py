@@ -1,0 +1,32 @@
+"""Helpers for the test suites (fixtures themselves live in the root conftest.py)."""
+
+from rest_framework.test import APIClient
+
+PASSWORD = "correct horse battery staple"
+
+
+def token_for(user):
+    """A real signed-in session for `user`; its key is a bearer token."""
+    client = APIClient()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+def bearer_client(user=None, token=None):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token or token_for(user)}")
+    return client
+
+
+def assert_problem(response, status, field=None):
+    """Assert `response` is an RFC 9457 problem document; return its body."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "about:blank"
+    assert body["status"] == status
+    assert isinstance(body["title"], str) and body["title"]
+    assert isinstance(body["detail"], str) and body["detail"]
+    if field is not None:
+        assert field in [error["field"] for error in body["errors"]], body
+    return body

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from todoapp.views import HealthView
+
+api_v1 = [
+    path("health", HealthView.as_view(), name="health"),
+    path("", include("accounts.urls")),
+    path("", include("todos.urls")),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+]
+
+# Problem documents instead of HTML pages for /api/ paths.
+handler400 = "todoapp.exceptions.bad_request"
+handler403 = "todoapp.exceptions.permission_denied"
+handler404 = "todoapp.exceptions.page_not_found"
+handler500 = "todoapp.exceptions.server_error"

@@ -1,0 +1,162 @@
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from todos.models import MAX_TAG_LENGTH, Todo
+
+
+class MultiValueWidget(forms.Widget):
+    """Reads `?x=a&x=b` and `?x=a,b` (and mixes) as one list of values."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return [part.strip() for value in values if value for part in value.split(",")]
+
+
+class PriorityListField(forms.Field):
+    widget = MultiValueWidget
+
+    def to_python(self, value):
+        ranks = []
+        for name in filter(None, value or []):
+            try:
+                ranks.append(Todo.Priority[name.upper()])
+            except KeyError:
+                raise ValidationError(
+                    "Unknown priority %(name)r: use low, medium or high.",
+                    code="invalid_choice",
+                    params={"name": name},
+                ) from None
+        return ranks
+
+
+class TagListField(forms.Field):
+    widget = MultiValueWidget
+
+    def to_python(self, value):
+        tags = [tag.lower() for tag in filter(None, value or [])]
+        for tag in tags:
+            if len(tag) > MAX_TAG_LENGTH:
+                raise ValidationError(
+                    f"A tag has at most {MAX_TAG_LENGTH} characters.", code="max_length"
+                )
+        return tags
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or `1`/`0`); anything else is an error, not 'no filter'."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        normalised = value.strip().lower()
+        if normalised in ("true", "1"):
+            return True
+        if normalised in ("false", "0"):
+            return False
+        raise ValidationError("Must be true or false.", code="invalid")
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "enum": Todo.Priority.labels}}
+)
+class PriorityFilter(django_filters.Filter):
+    field_class = PriorityListField
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH}}
+)
+class TagFilter(django_filters.Filter):
+    field_class = TagListField
+
+
+class TodoOrderingFilter(django_filters.OrderingFilter):
+    """
+    Orders by the given fields, then by the default order (newest first,
+    ties by id) so pages stay stable. Priority is stored as its rank, so it
+    sorts low < medium < high; todos without a due date come last either way.
+    """
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        ordering = []
+        for param in value:
+            name = param.lstrip("-")
+            # NULLS LAST only where NULLs exist: on a NOT NULL column it would
+            # keep PostgreSQL from walking a plain index backwards.
+            nulls_last = True if name == "due_date" else None
+            field = F(name)
+            ordering.append(
+                field.desc(nulls_last=nulls_last)
+                if param.startswith("-")
+                else field.asc(nulls_last=nulls_last)
+            )
+        return qs.order_by(*ordering, F("created_at").desc(), F("id").desc())
+
+
+ISO_DATE = ["%Y-%m-%d"]
+
+
+class TodoFilter(django_filters.FilterSet):
+    completed = BooleanFilter(field_name="completed", help_text="Completed (true) or not.")
+    priority = PriorityFilter(
+        method="filter_priority",
+        help_text="One or more priorities: `priority=high&priority=low` or `priority=high,low`.",
+    )
+    tag = TagFilter(
+        method="filter_tag",
+        help_text="One or more tags; a todo must carry all of them (`tag=a&tag=b` or `tag=a,b`).",
+    )
+    due_after = django_filters.DateFilter(
+        field_name="due_date",
+        lookup_expr="gte",
+        input_formats=ISO_DATE,
+        help_text="Due on or after this date (YYYY-MM-DD).",
+    )
+    due_before = django_filters.DateFilter(
+        field_name="due_date",
+        lookup_expr="lte",
+        input_formats=ISO_DATE,
+        help_text="Due on or before this date (YYYY-MM-DD).",
+    )
+    overdue = BooleanFilter(
+        method="filter_overdue",
+        help_text="Not completed and due before today in the user's time zone (true), "
+        "or every other todo (false).",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Case-insensitive text in the title or description.",
+    )
+    ordering = TodoOrderingFilter(
+        fields=("created_at", "updated_at", "due_date", "priority", "title"),
+        help_text="Comma-separated fields, each optionally prefixed with `-` for descending.",
+    )
+
+    class Meta:
+        model = Todo
+        fields = ()
+
+    def filter_priority(self, queryset, name, value):
+        return queryset.filter(priority__in=value)
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.tagged_with_all(value)
+
+    def filter_overdue(self, queryset, name, value):
+        today = self.request.user.today()
+        return queryset.overdue(today) if value else queryset.not_overdue(today)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)

@@ -1,0 +1,222 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 50
+
+
+def normalise_tags(values):
+    """
+    Tags as stored: each trimmed and lower-cased, 1-50 characters, without
+    commas (a comma separates tags in the `tag=` filter), duplicates dropped
+    keeping the first, at most 20. Raises ValidationError naming the position.
+    """
+    if not isinstance(values, list):
+        raise ValidationError("Must be a list of strings.", code="not_a_list")
+    tags = []
+    for position, value in enumerate(values):
+        if not isinstance(value, str):
+            raise ValidationError(f"Tag {position}: must be a string.", code="invalid")
+        tag = value.strip().lower()
+        if not tag:
+            raise ValidationError(f"Tag {position}: may not be blank.", code="blank")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValidationError(
+                f"Tag {position}: at most {MAX_TAG_LENGTH} characters.", code="max_length"
+            )
+        if "," in tag:
+            raise ValidationError(f"Tag {position}: may not contain a comma.", code="invalid")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValidationError(f"At most {MAX_TAGS} distinct tags.", code="max_length")
+    return tags
+
+
+class TodoQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(owner=user)
+
+    def overdue(self, today):
+        return self.filter(self._overdue(today))
+
+    def not_overdue(self, today):
+        return self.exclude(self._overdue(today))
+
+    @staticmethod
+    def _overdue(today):
+        return Q(completed=False, due_date__lt=today)
+
+    def tagged_with_all(self, tags):
+        """Todos carrying every one of `tags` (each an EXISTS on the tag index)."""
+        for tag in tags:
+            self = self.filter(
+                Exists(
+                    TodoTag.objects.filter(owner=OuterRef("owner"), todo=OuterRef("pk"), name=tag)
+                )
+            )
+        return self
+
+    def search(self, text):
+        return self.filter(Q(title__icontains=text) | Q(description__icontains=text))
+
+    def stats(self, today):
+        """
+        Counts over this queryset, in the API's shape: one aggregate query for
+        the totals and priorities, one grouped query for the tags.
+        """
+        pending = Q(completed=False)
+        done = Q(completed=True)
+        # Aliases must not shadow field names used inside the filters.
+        aggregates = {
+            "n_total": Count("pk"),
+            "n_completed": Count("pk", filter=done),
+            "n_overdue": Count("pk", filter=self._overdue(today)),
+            "n_due_today": Count("pk", filter=pending & Q(due_date=today)),
+        }
+        for priority in Todo.Priority:
+            only = Q(priority=priority)
+            aggregates[f"n_{priority.label}"] = Count("pk", filter=only)
+            aggregates[f"n_{priority.label}_completed"] = Count("pk", filter=only & done)
+        counts = self.order_by().aggregate(**aggregates)
+
+        total, completed = counts["n_total"], counts["n_completed"]
+        return {
+            "total": total,
+            "completed": completed,
+            "pending": total - completed,
+            "overdue": counts["n_overdue"],
+            "due_today": counts["n_due_today"],
+            "completion_rate": round(completed / total, 4) if total else 0,
+            "by_priority": {
+                priority.label: {
+                    "total": counts[f"n_{priority.label}"],
+                    "completed": counts[f"n_{priority.label}_completed"],
+                }
+                for priority in Todo.Priority
+            },
+            "by_tag": self.tag_counts(),
+        }
+
+    def tag_counts(self):
+        """`{tag: {"total", "completed"}}` over every tag these todos carry."""
+        rows = (
+            TodoTag.objects.filter(todo__in=self.order_by().values("pk"))
+            .values("name")
+            .annotate(total=Count("pk"), completed=Count("pk", filter=Q(todo__completed=True)))
+            .order_by("name")
+        )
+        return {row["name"]: {"total": row["total"], "completed": row["completed"]} for row in rows}
+
+
+class Todo(models.Model):
+    class Priority(models.IntegerChoices):
+        # Stored as a rank, so ordering by priority is low < medium < high.
+        LOW = 1, "low"
+        MEDIUM = 2, "medium"
+        HIGH = 3, "high"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="todos"
+    )
+    title = models.CharField(max_length=500)
+    description = models.CharField(max_length=2000, null=True, blank=True)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    due_date = models.DateField(null=True, blank=True)
+    completed = models.BooleanField(default=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The tags in the order given; TodoTag rows index them for filters and
+    # stats on every database (SQLite has no indexable JSON containment).
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TodoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # A user's list in its default order.
+            models.Index(
+                "owner", models.F("created_at").desc(), models.F("id").desc(),
+                name="todo_owner_created",
+            ),
+            models.Index(fields=["owner", "due_date"], name="todo_owner_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(priority__in=[1, 2, 3]), name="todo_priority_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(completed=True) | Q(completed_at__isnull=True),
+                name="todo_completed_at_only_when_completed",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What the tag index holds, to write only the difference on save.
+        instance._indexed_tags = instance.__dict__.get("tags")
+        return instance
+
+    def save(self, *args, **kwargs):
+        self.title = self.title.strip()
+        self.tags = normalise_tags(self.tags)
+        if not self.completed:
+            self.completed_at = None
+        elif self.completed_at is None:
+            self.completed_at = timezone.now()
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
+            self._index_tags()
+
+    def clean(self):
+        super().clean()
+        self.title = self.title.strip()
+        if not self.title:
+            raise ValidationError({"title": "This field may not be blank."})
+        try:
+            self.tags = normalise_tags(self.tags)
+        except ValidationError as exc:
+            raise ValidationError({"tags": exc.messages}) from None
+
+    def _index_tags(self):
+        indexed = getattr(self, "_indexed_tags", None) or []
+        if indexed == self.tags:
+            return
+        removed = set(indexed) - set(self.tags)
+        if removed:
+            TodoTag.objects.filter(todo=self, name__in=removed).delete()
+        TodoTag.objects.bulk_create(
+            [TodoTag(todo=self, owner_id=self.owner_id, name=tag) for tag in self.tags
+             if tag not in indexed]
+        )
+        self._indexed_tags = list(self.tags)
+
+
+class TodoTag(models.Model):
+    """
+    One row per tag of a todo: the index behind the `tag=` filter and the
+    per-tag stats. Written only by Todo.save(), in the todo's transaction.
+    `owner` repeats the todo's owner so one user's tags are one index range.
+    """
+
+    todo = models.ForeignKey(Todo, on_delete=models.CASCADE, related_name="tag_index")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=MAX_TAG_LENGTH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["todo", "name"], name="todotag_unique_per_todo"),
+        ]
+        indexes = [models.Index(fields=["owner", "name", "todo"], name="todotag_owner_name")]
+
+    def __str__(self):
+        return self.name

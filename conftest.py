@@ -28,7 +28,9 @@ def api_client():
 @pytest.fixture
 def make_user(db):
     def make(email="user@example.com", password=PASSWORD, **fields):
-        return get_user_model().objects.create_user(email=email, password=password, **fields)
+        return get_user_model().objects.create_user(
+            email=email, password=password, **fields
+        )
 
     return make
 

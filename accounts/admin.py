@@ -33,7 +33,15 @@ class UserAdmin(DjangoUserAdmin):
         ("Profile", {"fields": ("name", "timezone")}),
         (
             "Permissions",
-            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+            {
+                "fields": (
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                )
+            },
         ),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
     )
@@ -52,7 +60,15 @@ class UserAdmin(DjangoUserAdmin):
 class SessionAdmin(admin.ModelAdmin):
     """Sign-in sessions: deleting one signs its device out."""
 
-    list_display = ("id", "user", "created_at", "last_used_at", "expire_date", "ip", "user_agent")
+    list_display = (
+        "id",
+        "user",
+        "created_at",
+        "last_used_at",
+        "expire_date",
+        "ip",
+        "user_agent",
+    )
     list_select_related = ("user",)
     search_fields = ("user__email", "ip")
     fields = ("user", "created_at", "last_used_at", "expire_date", "ip", "user_agent")

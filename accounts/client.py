@@ -1,4 +1,5 @@
-"""Who is calling: the client's address and user agent, as throttles and sessions see them."""
+"""Who is calling: the client's address and user agent, as throttles and
+sessions see them."""
 
 import ipaddress
 
@@ -19,7 +20,8 @@ def client_ip(request):
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies > 0:
         forwarded = [
-            hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            hop.strip()
+            for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
         ]
         forwarded = [hop for hop in forwarded if hop]
         if len(forwarded) >= proxies:

@@ -2,7 +2,11 @@ import functools
 import zoneinfo
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
@@ -54,7 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True, default="")
-    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone]
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=now, editable=False)
@@ -70,7 +76,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             # Stored lower-cased, so the unique index is case-insensitive.
             models.CheckConstraint(
-                condition=models.Q(email=Lower("email")), name="accounts_user_email_lowercase"
+                condition=models.Q(email=Lower("email")),
+                name="accounts_user_email_lowercase",
             ),
         ]
 
@@ -107,7 +114,10 @@ class Session(models.Model):
     session_data = models.TextField()
     expire_date = models.DateTimeField(db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="sessions"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(default=timezone.now)

@@ -140,5 +140,7 @@ def purge_expired():
     """Delete finished database windows; returns how many."""
     from accounts.models import RateLimitCounter
 
-    deleted, _ = RateLimitCounter.objects.filter(expires_at__lte=int(time.time())).delete()
+    deleted, _ = RateLimitCounter.objects.filter(
+        expires_at__lte=int(time.time())
+    ).delete()
     return deleted

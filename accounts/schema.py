@@ -1,4 +1,7 @@
-"""OpenAPI descriptions of the two session carriers (imported by AccountsConfig.ready)."""
+"""OpenAPI descriptions of the two session carriers.
+
+Imported by AccountsConfig.ready(), which registers them with drf-spectacular.
+"""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -24,6 +27,7 @@ class CookieSessionScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "cookie",
             "name": "sessionid",
-            "description": "The session cookie set by sign-up or sign-in. Unsafe methods "
+            "description": "The session cookie set by sign-up or sign-in. Unsafe "
+            "methods "
             "also need the `csrftoken` cookie's value in an `X-CSRFToken` header.",
         }

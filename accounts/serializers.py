@@ -14,12 +14,16 @@ EMAIL_TAKEN = "An account with this email address already exists."
 
 def _password_field(**kwargs):
     # Passwords are taken exactly as typed: no trimming.
-    return StrictCharField(write_only=True, trim_whitespace=False, max_length=1024, **kwargs)
+    return StrictCharField(
+        write_only=True, trim_whitespace=False, max_length=1024, **kwargs
+    )
 
 
 class UserSerializer(serializers.ModelSerializer):
     name = StrictCharField(max_length=150, allow_blank=True, required=False)
-    timezone = StrictCharField(max_length=64, required=False, validators=[validate_timezone])
+    timezone = StrictCharField(
+        max_length=64, required=False, validators=[validate_timezone]
+    )
 
     class Meta:
         model = User
@@ -43,7 +47,9 @@ class SignupSerializer(serializers.Serializer):
         try:
             password_validation.validate_password(attrs["password"], user=candidate)
         except DjangoValidationError as exc:
-            raise serializers.ValidationError({"password": get_error_detail(exc)}) from None
+            raise serializers.ValidationError(
+                {"password": get_error_detail(exc)}
+            ) from None
         return attrs
 
     def create(self, validated_data):
@@ -69,4 +75,6 @@ class SessionTokenSerializer(serializers.Serializer):
     token = serializers.CharField(
         help_text="The session key: send it as `Authorization: Bearer <token>`."
     )
-    expires_at = serializers.DateTimeField(help_text="When the session ends unless used.")
+    expires_at = serializers.DateTimeField(
+        help_text="When the session ends unless used."
+    )

@@ -24,7 +24,9 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
+from django.contrib.sessions.middleware import (
+    SessionMiddleware as DjangoSessionMiddleware,
+)
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
@@ -96,7 +98,9 @@ class SessionStore(DatabaseSessionStore):
         # Fixed once per request, so the `expires_at` a view reports is the
         # one the middleware stores.
         if self._expiry is None:
-            self._expiry = timezone.now() + timedelta(seconds=self.get_session_cookie_age())
+            self._expiry = timezone.now() + timedelta(
+                seconds=self.get_session_cookie_age()
+            )
         return self._expiry
 
     def get_expiry_age(self, **kwargs):
@@ -128,7 +132,10 @@ class SessionStore(DatabaseSessionStore):
             try:
                 with transaction.atomic(using=using):
                     self.model.objects.using(using).create(
-                        key_hash=key_hash, user_agent=self.user_agent, ip=self.ip, **fields
+                        key_hash=key_hash,
+                        user_agent=self.user_agent,
+                        ip=self.ip,
+                        **fields,
                     )
             except IntegrityError as exc:
                 raise CreateError from exc
@@ -194,7 +201,7 @@ class BearerSessionAuthentication(authentication.BaseAuthentication):
 
 
 class CookieSessionAuthentication(authentication.SessionAuthentication):
-    """DRF's session authentication (CSRF enforced), exposing the session as `request.auth`."""
+    """DRF's session authentication (CSRF enforced); `request.auth` is the session."""
 
     def authenticate(self, request):
         result = super().authenticate(request)

@@ -1,4 +1,4 @@
-"""Rate limits for the API, counted atomically in shared storage (accounts.ratelimit)."""
+"""API rate limits, counted atomically in shared storage (accounts.ratelimit)."""
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle

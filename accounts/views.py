@@ -17,7 +17,11 @@ from accounts.throttles import AuthAddressThrottle
 
 
 def _session_response(user, session, status_code):
-    body = {"user": user, "token": session.session_key, "expires_at": session.get_expiry_date()}
+    body = {
+        "user": user,
+        "token": session.session_key,
+        "expires_at": session.get_expiry_date(),
+    }
     return Response(SessionTokenSerializer(body).data, status=status_code)
 
 
@@ -35,15 +39,19 @@ class CredentialsView(APIView):
 
 
 class SignupView(CredentialsView):
-    """Create an account and sign in: the answer carries a bearer token and sets the session
-    and CSRF cookies."""
+    """
+    Create an account and sign in: the answer carries a bearer token and sets
+    the session and CSRF cookies.
+    """
 
     @extend_schema(request=SignupSerializer, responses={201: SessionTokenSerializer})
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.save()
-        return _session_response(user, start_session(request, user), status.HTTP_201_CREATED)
+        return _session_response(
+            user, start_session(request, user), status.HTTP_201_CREATED
+        )
 
 
 class SigninView(CredentialsView):

@@ -10,7 +10,9 @@ this module is hand-written.
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
@@ -87,7 +89,11 @@ def flatten_errors(detail, field=None):
 
 
 def _error_entry(field, message):
-    return {"field": field, "code": getattr(message, "code", "invalid"), "message": str(message)}
+    return {
+        "field": field,
+        "code": getattr(message, "code", "invalid"),
+        "message": str(message),
+    }
 
 
 def _validation_detail(errors):
@@ -117,7 +123,9 @@ def api_exception_handler(exc, context):
 
     if isinstance(exc, exceptions.ValidationError):
         errors = flatten_errors(exc.detail)
-        response.data = problem(response.status_code, _validation_detail(errors), errors)
+        response.data = problem(
+            response.status_code, _validation_detail(errors), errors
+        )
     else:
         response.data = problem(response.status_code, exc.detail)
     response.content_type = PROBLEM_CONTENT_TYPE
@@ -130,13 +138,20 @@ def _is_api(request):
 
 def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
     if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            return problem_response(413, f"The request body exceeds {limit} bytes.")
         return problem_response(400, "The request could not be understood.")
     return defaults.bad_request(request, exception, template_name)
 
 
-def permission_denied(request, exception, template_name=defaults.ERROR_403_TEMPLATE_NAME):
+def permission_denied(
+    request, exception, template_name=defaults.ERROR_403_TEMPLATE_NAME
+):
     if _is_api(request):
-        return problem_response(403, "You do not have permission to perform this action.")
+        return problem_response(
+            403, "You do not have permission to perform this action."
+        )
     return defaults.permission_denied(request, exception, template_name)
 
 

@@ -1,12 +1,17 @@
+from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 
 
-class JSONOnlyNegotiation(DefaultContentNegotiation):
+class FallbackNegotiation(DefaultContentNegotiation):
     """
-    The API speaks JSON only, so it answers JSON whatever `Accept` says
-    (RFC 9110 lets a server ignore Accept) instead of a 406 for clients that
-    ask for `application/problem+json` or `*/*;q=0`.
+    Honour `Accept` where a view offers a choice (the schema: YAML or JSON),
+    and otherwise answer in the view's first format instead of a 406: RFC 9110
+    lets a server ignore Accept, and a client asking for
+    `application/problem+json` wants the JSON the API speaks.
     """
 
     def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type

@@ -29,10 +29,14 @@ class JSONParser(parsers.JSONParser):
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise ParseError(f"JSON parse error - the body is not valid {encoding}.") from exc
+            raise ParseError(
+                f"JSON parse error - the body is not valid {encoding}."
+            ) from exc
         try:
             return json.loads(text)
         except RecursionError:
-            raise ParseError("JSON parse error - the document is nested too deeply.") from None
+            raise ParseError(
+                "JSON parse error - the document is nested too deeply."
+            ) from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None

@@ -33,7 +33,9 @@ def _request_fields(request, status):
         "method": request.method,
         "path": request.path,
         "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2)
+        if started
+        else None,
     }
 
 

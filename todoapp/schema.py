@@ -34,7 +34,10 @@ PROBLEM_SCHEMA = {
                         "(nested ones joined with dots), or null.",
                     },
                     "code": {"type": "string", "example": "blank"},
-                    "message": {"type": "string", "example": "This field may not be blank."},
+                    "message": {
+                        "type": "string",
+                        "example": "This field may not be blank.",
+                    },
                 },
                 "required": ["field", "code", "message"],
             },
@@ -62,7 +65,10 @@ RETRY_AFTER_HEADER = {
     }
 }
 AUTHENTICATE_HEADER = {
-    "WWW-Authenticate": {"schema": {"type": "string"}, "description": "The auth challenge."}
+    "WWW-Authenticate": {
+        "schema": {"type": "string"},
+        "description": "The auth challenge.",
+    }
 }
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -72,7 +78,9 @@ class ProblemAutoSchema(AutoSchema):
     """AutoSchema that adds every problem response an operation can send."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
-        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        operation = super().get_operation(
+            path, path_regex, path_prefix, method, registry
+        )
         if operation is None:
             return None
         self.registry.register_on_missing(
@@ -109,14 +117,18 @@ class ProblemAutoSchema(AutoSchema):
             statuses.add(404)
         if view.throttle_classes:
             statuses.add(429)
-        statuses |= set(getattr(view, "extra_problem_statuses", {}).get(self.method, ()))
+        statuses |= set(
+            getattr(view, "extra_problem_statuses", {}).get(self.method, ())
+        )
         return statuses
 
     def _problem_response(self, status_code):
         response = {
             "description": PROBLEM_DESCRIPTIONS.get(status_code, "A problem document."),
             "content": {
-                PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                PROBLEM_CONTENT_TYPE: {
+                    "schema": {"$ref": "#/components/schemas/Problem"}
+                }
             },
         }
         if status_code in (429, 503):

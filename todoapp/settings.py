@@ -22,7 +22,12 @@ load_dotenv(BASE_DIR / ".env", override=False)
 
 
 def env_bool(name, default=False):
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
+    return os.environ.get(name, str(default)).strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
 
 
 def env_int(name, default):
@@ -32,11 +37,17 @@ def env_int(name, default):
     try:
         return int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+        raise ImproperlyConfigured(
+            f"{name} must be an integer, got {value!r}"
+        ) from None
 
 
 def env_list(name, default=""):
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    return [
+        item.strip()
+        for item in os.environ.get(name, default).split(",")
+        if item.strip()
+    ]
 
 
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -49,7 +60,9 @@ def env_seconds(name, default):
         return default
     match = re.fullmatch(r"(\d+)\s*([smhd]?)", value)
     if not match or int(match[1]) <= 0:
-        raise ImproperlyConfigured(f"{name} must be a positive duration like 7d, 24h or 3600")
+        raise ImproperlyConfigured(
+            f"{name} must be a positive duration like 7d, 24h or 3600"
+        )
     return int(match[1]) * _DURATION_UNITS[match[2]]
 
 
@@ -57,7 +70,9 @@ def env_rate(name, default):
     """A DRF-style rate, `<count>/<period>` with period second|minute|hour|day."""
     value = os.environ.get(name, default).strip()
     if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
-        raise ImproperlyConfigured(f"{name} must look like 10/min or 1000/hour, got {value!r}")
+        raise ImproperlyConfigured(
+            f"{name} must look like 10/min or 1000/hour, got {value!r}"
+        )
     return value
 
 
@@ -70,7 +85,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set: set it to a long random string, e.g. "
-            "the output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            "the output of: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
         )
     # Debug mode only: production refuses to start without a key of its own.
     SECRET_KEY = "django-insecure-development-only-never-deploy-this-key"
@@ -192,11 +208,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 
+_VALIDATORS = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
+    {"NAME": f"{_VALIDATORS}.MinimumLengthValidator"},
+    {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
 ]
 
 SESSION_ENGINE = "accounts.sessions"
@@ -224,16 +241,14 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        # Hashed, compressed, cached forever once `collectstatic` has written
-        # its manifest; until then, plain names served from the apps' folders,
-        # so a bare `gunicorn` start still serves a styled admin and docs.
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if (STATIC_ROOT / "staticfiles.json").exists()
-        else "django.contrib.staticfiles.storage.StaticFilesStorage",
-    },
+    # Compressed copies in STATIC_ROOT after `collectstatic`. No hashed names:
+    # a manifest would make every page that links a file not yet collected a
+    # 500, and only the admin and the docs pages use static files.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
+# Also serve straight from the apps' folders, so a server started without
+# `collectstatic` still has a styled admin and working docs pages.
+WHITENOISE_USE_FINDERS = True
 
 # --- HTTP security ----------------------------------------------------------
 
@@ -275,7 +290,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["todoapp.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "todoapp.negotiation.JSONOnlyNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "todoapp.negotiation.FallbackNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "todoapp.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,

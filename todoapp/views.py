@@ -10,7 +10,8 @@ HealthSerializer = inline_serializer(
     {
         "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
         "checks": inline_serializer(
-            "HealthChecks", {"database": serializers.ChoiceField(choices=["ok", "unavailable"])}
+            "HealthChecks",
+            {"database": serializers.ChoiceField(choices=["ok", "unavailable"])},
         ),
     },
 )
@@ -28,8 +29,13 @@ class HealthView(APIView):
         database = "ok" if self._database_answers() else "unavailable"
         healthy = database == "ok"
         return Response(
-            {"status": "ok" if healthy else "unavailable", "checks": {"database": database}},
-            status=status.HTTP_200_OK if healthy else status.HTTP_503_SERVICE_UNAVAILABLE,
+            {
+                "status": "ok" if healthy else "unavailable",
+                "checks": {"database": database},
+            },
+            status=status.HTTP_200_OK
+            if healthy
+            else status.HTTP_503_SERVICE_UNAVAILABLE,
         )
 
     @staticmethod

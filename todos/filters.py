@@ -73,7 +73,10 @@ class PriorityFilter(django_filters.Filter):
 
 
 @extend_schema_field(
-    {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH}}
+    {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH},
+    }
 )
 class TagFilter(django_filters.Filter):
     field_class = TagListField
@@ -108,14 +111,18 @@ ISO_DATE = ["%Y-%m-%d"]
 
 
 class TodoFilter(django_filters.FilterSet):
-    completed = BooleanFilter(field_name="completed", help_text="Completed (true) or not.")
+    completed = BooleanFilter(
+        field_name="completed", help_text="Completed (true) or not."
+    )
     priority = PriorityFilter(
         method="filter_priority",
-        help_text="One or more priorities: `priority=high&priority=low` or `priority=high,low`.",
+        help_text="One or more priorities: `priority=high&priority=low` "
+        "or `priority=high,low`.",
     )
     tag = TagFilter(
         method="filter_tag",
-        help_text="One or more tags; a todo must carry all of them (`tag=a&tag=b` or `tag=a,b`).",
+        help_text="One or more tags; a todo must carry all of them "
+        "(`tag=a&tag=b` or `tag=a,b`).",
     )
     due_after = django_filters.DateFilter(
         field_name="due_date",
@@ -141,7 +148,8 @@ class TodoFilter(django_filters.FilterSet):
     )
     ordering = TodoOrderingFilter(
         fields=("created_at", "updated_at", "due_date", "priority", "title"),
-        help_text="Comma-separated fields, each optionally prefixed with `-` for descending.",
+        help_text="Comma-separated fields, each optionally prefixed with `-` "
+        "for descending.",
     )
 
     class Meta:

@@ -25,10 +25,13 @@ def normalise_tags(values):
             raise ValidationError(f"Tag {position}: may not be blank.", code="blank")
         if len(tag) > MAX_TAG_LENGTH:
             raise ValidationError(
-                f"Tag {position}: at most {MAX_TAG_LENGTH} characters.", code="max_length"
+                f"Tag {position}: at most {MAX_TAG_LENGTH} characters.",
+                code="max_length",
             )
         if "," in tag:
-            raise ValidationError(f"Tag {position}: may not contain a comma.", code="invalid")
+            raise ValidationError(
+                f"Tag {position}: may not contain a comma.", code="invalid"
+            )
         if tag not in tags:
             tags.append(tag)
     if len(tags) > MAX_TAGS:
@@ -55,7 +58,9 @@ class TodoQuerySet(models.QuerySet):
         for tag in tags:
             self = self.filter(
                 Exists(
-                    TodoTag.objects.filter(owner=OuterRef("owner"), todo=OuterRef("pk"), name=tag)
+                    TodoTag.objects.filter(
+                        owner=OuterRef("owner"), todo=OuterRef("pk"), name=tag
+                    )
                 )
             )
         return self
@@ -80,7 +85,9 @@ class TodoQuerySet(models.QuerySet):
         for priority in Todo.Priority:
             only = Q(priority=priority)
             aggregates[f"n_{priority.label}"] = Count("pk", filter=only)
-            aggregates[f"n_{priority.label}_completed"] = Count("pk", filter=only & done)
+            aggregates[f"n_{priority.label}_completed"] = Count(
+                "pk", filter=only & done
+            )
         counts = self.order_by().aggregate(**aggregates)
 
         total, completed = counts["n_total"], counts["n_completed"]
@@ -106,10 +113,15 @@ class TodoQuerySet(models.QuerySet):
         rows = (
             TodoTag.objects.filter(todo__in=self.order_by().values("pk"))
             .values("name")
-            .annotate(total=Count("pk"), completed=Count("pk", filter=Q(todo__completed=True)))
+            .annotate(
+                total=Count("pk"), completed=Count("pk", filter=Q(todo__completed=True))
+            )
             .order_by("name")
         )
-        return {row["name"]: {"total": row["total"], "completed": row["completed"]} for row in rows}
+        return {
+            row["name"]: {"total": row["total"], "completed": row["completed"]}
+            for row in rows
+        }
 
 
 class Todo(models.Model):
@@ -123,8 +135,13 @@ class Todo(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="todos"
     )
     title = models.CharField(max_length=500)
-    description = models.CharField(max_length=2000, null=True, blank=True)
-    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    # NULL and "" differ in the API: "no description" vs an empty one.
+    description = models.CharField(  # noqa: DJ001
+        max_length=2000, null=True, blank=True
+    )
+    priority = models.PositiveSmallIntegerField(
+        choices=Priority.choices, default=Priority.MEDIUM
+    )
     due_date = models.DateField(null=True, blank=True)
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -141,7 +158,9 @@ class Todo(models.Model):
         indexes = [
             # A user's list in its default order.
             models.Index(
-                "owner", models.F("created_at").desc(), models.F("id").desc(),
+                "owner",
+                models.F("created_at").desc(),
+                models.F("id").desc(),
                 name="todo_owner_created",
             ),
             models.Index(fields=["owner", "due_date"], name="todo_owner_due"),
@@ -158,13 +177,6 @@ class Todo(models.Model):
 
     def __str__(self):
         return self.title
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        # What the tag index holds, to write only the difference on save.
-        instance._indexed_tags = instance.__dict__.get("tags")
-        return instance
 
     def save(self, *args, **kwargs):
         self.title = self.title.strip()
@@ -187,6 +199,13 @@ class Todo(models.Model):
         except ValidationError as exc:
             raise ValidationError({"tags": exc.messages}) from None
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What the tag index holds, to write only the difference on save.
+        instance._indexed_tags = instance.__dict__.get("tags")
+        return instance
+
     def _index_tags(self):
         indexed = getattr(self, "_indexed_tags", None) or []
         if indexed == self.tags:
@@ -195,8 +214,11 @@ class Todo(models.Model):
         if removed:
             TodoTag.objects.filter(todo=self, name__in=removed).delete()
         TodoTag.objects.bulk_create(
-            [TodoTag(todo=self, owner_id=self.owner_id, name=tag) for tag in self.tags
-             if tag not in indexed]
+            [
+                TodoTag(todo=self, owner_id=self.owner_id, name=tag)
+                for tag in self.tags
+                if tag not in indexed
+            ]
         )
         self._indexed_tags = list(self.tags)
 
@@ -209,14 +231,20 @@ class TodoTag(models.Model):
     """
 
     todo = models.ForeignKey(Todo, on_delete=models.CASCADE, related_name="tag_index")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
     name = models.CharField(max_length=MAX_TAG_LENGTH)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["todo", "name"], name="todotag_unique_per_todo"),
+            models.UniqueConstraint(
+                fields=["todo", "name"], name="todotag_unique_per_todo"
+            ),
         ]
-        indexes = [models.Index(fields=["owner", "name", "todo"], name="todotag_owner_name")]
+        indexes = [
+            models.Index(fields=["owner", "name", "todo"], name="todotag_owner_name")
+        ]
 
     def __str__(self):
         return self.name

@@ -26,8 +26,8 @@ class PriorityField(serializers.ChoiceField):
     {
         "type": "array",
         "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH},
-        "description": f"Trimmed and lower-cased, duplicates dropped; at most {MAX_TAGS} "
-        "distinct tags, none blank or containing a comma.",
+        "description": "Trimmed and lower-cased, duplicates dropped; at most "
+        f"{MAX_TAGS} distinct tags, none blank or containing a comma.",
     }
 )
 class TagsField(serializers.Field):
@@ -46,7 +46,11 @@ class TodoSerializer(serializers.ModelSerializer):
     # but not on PATCH, which DRF validates as partial.
     title = StrictCharField(max_length=500)
     description = StrictCharField(
-        max_length=2000, allow_null=True, allow_blank=True, trim_whitespace=False, default=None
+        max_length=2000,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        default=None,
     )
     priority = PriorityField(default=Todo.Priority.MEDIUM)
     due_date = StrictDateField(allow_null=True, default=None)
@@ -89,8 +93,11 @@ class TodoStatsSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     overdue = serializers.IntegerField(help_text="Not completed, due before today.")
     due_today = serializers.IntegerField(help_text="Not completed, due today.")
-    completion_rate = serializers.FloatField(help_text="completed / total, 4 places; 0 if none.")
+    completion_rate = serializers.FloatField(
+        help_text="completed / total, 4 places; 0 if none."
+    )
     by_priority = ByPrioritySerializer()
     by_tag = serializers.DictField(
-        child=PriorityCountsSerializer(), help_text="Counts per tag carried by these todos."
+        child=PriorityCountsSerializer(),
+        help_text="Counts per tag carried by these todos.",
     )

@@ -23,7 +23,9 @@ class TodoViewSet(viewsets.ModelViewSet):
         serializer.save(owner=self.request.user)
 
     def get_success_headers(self, data):
-        return {"Location": reverse("todo-detail", args=[data["id"]], request=self.request)}
+        return {
+            "Location": reverse("todo-detail", args=[data["id"]], request=self.request)
+        }
 
     @extend_schema(responses=TodoStatsSerializer)
     @action(detail=False, pagination_class=None)

@@ -12,7 +12,9 @@ User = get_user_model()
 
 
 def signup(client, email="new@example.com", password=PASSWORD, **extra):
-    return client.post("/api/v1/auth/signup", {"email": email, "password": password, **extra})
+    return client.post(
+        "/api/v1/auth/signup", {"email": email, "password": password, **extra}
+    )
 
 
 def signin(client, email="user@example.com", password=PASSWORD):
@@ -63,8 +65,11 @@ def test_signup_rejects_registered_email_in_any_case(api_client, user):
 
 @pytest.mark.parametrize(
     "password, code",
-    [("short1", "password_too_short"), ("password123", "password_too_common"),
-     ("84719283746512", "password_entirely_numeric")],
+    [
+        ("short1", "password_too_short"),
+        ("password123", "password_too_common"),
+        ("84719283746512", "password_entirely_numeric"),
+    ],
 )
 def test_signup_applies_password_validators(api_client, password, code):
     response = signup(api_client, password=password)
@@ -75,7 +80,9 @@ def test_signup_applies_password_validators(api_client, password, code):
 
 
 def test_signup_rejects_password_similar_to_email(api_client):
-    response = signup(api_client, "marvellous.penguin@example.com", password="marvellous.penguin")
+    response = signup(
+        api_client, "marvellous.penguin@example.com", password="marvellous.penguin"
+    )
 
     assert_problem(response, 400, field="password")
 
@@ -143,8 +150,11 @@ def test_signin_fails_for_deactivated_user(api_client, user):
 
 @pytest.mark.parametrize(
     "payload, field",
-    [({"password": PASSWORD}, "email"), ({"email": "user@example.com"}, "password"),
-     ({"email": "user@", "password": PASSWORD}, "email")],
+    [
+        ({"password": PASSWORD}, "email"),
+        ({"email": "user@example.com"}, "password"),
+        ({"email": "user@", "password": PASSWORD}, "email"),
+    ],
 )
 def test_signin_rejects_missing_or_malformed_fields(api_client, user, payload, field):
     assert_problem(api_client.post("/api/v1/auth/signin", payload), 400, field=field)
@@ -221,7 +231,9 @@ def test_me_returns_the_user(auth_client, user):
 
 
 def test_me_patch_changes_name_and_timezone(auth_client, user):
-    response = auth_client.patch("/api/v1/auth/me", {"name": "Grace", "timezone": "Asia/Tokyo"})
+    response = auth_client.patch(
+        "/api/v1/auth/me", {"name": "Grace", "timezone": "Asia/Tokyo"}
+    )
 
     assert response.status_code == 200
     assert response.json()["name"] == "Grace"
@@ -240,8 +252,13 @@ def test_me_patch_ignores_read_only_email(auth_client, user):
 
 @pytest.mark.parametrize(
     "payload, field",
-    [({"timezone": "Mars/Olympus"}, "timezone"), ({"timezone": ""}, "timezone"),
-     ({"timezone": 3}, "timezone"), ({"name": "x" * 151}, "name"), ({"name": None}, "name")],
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"timezone": ""}, "timezone"),
+        ({"timezone": 3}, "timezone"),
+        ({"name": "x" * 151}, "name"),
+        ({"name": None}, "name"),
+    ],
 )
 def test_me_patch_rejects_bad_fields(auth_client, user, payload, field):
     assert_problem(auth_client.patch("/api/v1/auth/me", payload), 400, field=field)
@@ -273,7 +290,9 @@ def test_protected_endpoint_rejects_bad_bearer_with_401(header):
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-def test_protected_endpoint_without_credentials_is_401_with_bearer_challenge(api_client):
+def test_protected_endpoint_without_credentials_is_401_with_bearer_challenge(
+    api_client,
+):
     response = api_client.get("/api/v1/auth/me")
 
     assert_problem(response, 401)

@@ -1,0 +1,48 @@
+# Set-up and day-to-day commands. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: run test fuzz lint format check-deploy clean
+
+# Runtime packages only; the test tools come with `make test`.
+$(VENV)/.installed-runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed-runtime
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# A git-ignored .env for a loopback deployment: a fresh secret key, production
+# mode, plain HTTP on 127.0.0.1.
+.env:
+	@printf '%s\n' \
+		"# Written by 'make run' on first use; git-ignored. See README.md." \
+		"DJANGO_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+		"DJANGO_DEBUG=0" \
+		"DJANGO_HTTPS=0" > $@
+	@echo "Wrote .env with a new secret key."
+
+run: $(VENV)/.installed-runtime .env
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(MANAGE) seed --if-empty
+	exec $(BIN)/gunicorn -c gunicorn.conf.py
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --select I --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) staticfiles

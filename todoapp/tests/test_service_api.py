@@ -1,0 +1,179 @@
+"""Health, docs, schema, logging and response headers."""
+
+import io
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings as django_settings
+
+from todoapp.testing import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_reports_database_ok(api_client):
+    response = api_client.get("/api/v1/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def test_health_ignores_credentials(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer nonsense")
+
+    assert api_client.get("/api/v1/health").status_code == 200
+
+
+def test_schema_is_openapi_3_with_every_endpoint(api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) >= {
+        "/api/v1/health",
+        "/api/v1/auth/signup",
+        "/api/v1/auth/signin",
+        "/api/v1/auth/signout",
+        "/api/v1/auth/me",
+        "/api/v1/todos",
+        "/api/v1/todos/{id}",
+        "/api/v1/todos/stats",
+    }
+    assert set(schema["components"]["securitySchemes"]) == {"bearerAuth", "cookieAuth"}
+
+
+def test_schema_documents_errors_as_problems(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    todos = schema["paths"]["/api/v1/todos"]
+    detail = schema["paths"]["/api/v1/todos/{id}"]
+
+    assert {"400", "401", "404"} <= set(todos["get"]["responses"])
+    assert {"400", "401", "403", "413", "415"} <= set(todos["post"]["responses"])
+    assert {"401", "404"} <= set(detail["get"]["responses"])
+    problem = todos["get"]["responses"]["401"]["content"]["application/problem+json"]
+    assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert {"429", "401"} <= set(
+        schema["paths"]["/api/v1/auth/signin"]["post"]["responses"]
+    )
+    filters = {parameter["name"] for parameter in todos["get"]["parameters"]}
+    assert filters >= {
+        "completed",
+        "priority",
+        "tag",
+        "due_after",
+        "due_before",
+        "overdue",
+        "search",
+        "ordering",
+        "page",
+        "page_size",
+    }
+
+
+def test_schema_validates_without_warnings():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "spectacular",
+            "--validate",
+            "--fail-on-warn",
+            "--file",
+            "/dev/null",
+        ],
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_use_only_local_assets(api_client, path):
+    response = api_client.get(path)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/" in page
+    assert "https://" not in page and "http://" not in page.replace(
+        "http://testserver", ""
+    )
+
+
+def test_docs_assets_are_served(client):
+    response = client.get(
+        "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+    )
+
+    assert response.status_code == 200
+
+
+def test_every_response_carries_security_headers(api_client):
+    for response in (api_client.get("/api/v1/health"), api_client.get("/api/v1/todos")):
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Referrer-Policy"] == "same-origin"
+        assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.fixture
+def log_output():
+    """What the configured stdout log handler writes, captured."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "stdout")
+    buffer = io.StringIO()
+    original = handler.setStream(buffer)
+    yield buffer
+    handler.setStream(original)
+
+
+def test_request_is_logged_as_one_json_line_with_request_id(
+    auth_client, user, log_output
+):
+    response = auth_client.get("/api/v1/todos?page=1")
+
+    request_id = response["X-Request-ID"]
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines() if line]
+    mine = [line for line in lines if line.get("request_id") == request_id]
+    assert len(mine) == 1
+    entry = mine[0]
+    assert entry["method"] == "GET"
+    assert entry["path"] == "/api/v1/todos"
+    assert entry["status"] == 200
+    assert entry["duration_ms"] >= 0
+    assert entry["user_id"] == user.pk
+
+
+def test_request_id_from_upstream_is_adopted_when_well_formed(api_client):
+    adopted = api_client.get("/api/v1/health", HTTP_X_REQUEST_ID="lb-1234.abc")
+    replaced = api_client.get("/api/v1/health", HTTP_X_REQUEST_ID="bad id\twith spaces")
+
+    assert adopted["X-Request-ID"] == "lb-1234.abc"
+    assert replaced["X-Request-ID"] != "bad id\twith spaces"
+
+
+def test_log_level_is_respected(settings):
+    assert logging.getLogger().getEffectiveLevel() == getattr(
+        logging, settings.LOG_LEVEL
+    )
+
+
+def test_admin_login_page_is_styled(client):
+    page = client.get("/admin/login/")
+    css = client.get("/static/admin/css/base.css")
+
+    assert page.status_code == 200
+    assert "/static/admin/css/base.css" in page.content.decode()
+    assert css.status_code == 200
+
+
+def test_problem_for_unknown_api_path_has_request_id(api_client):
+    response = api_client.get("/api/v1/nope")
+
+    assert_problem(response, 404)
+    assert response["X-Request-ID"]

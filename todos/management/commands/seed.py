@@ -1,0 +1,152 @@
+import datetime as dt
+import random
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from todos.models import Todo, TodoTag
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_TODOS = 25
+
+TITLES = [
+    "Buy groceries",
+    "Call the dentist",
+    "Renew passport",
+    "Pay electricity bill",
+    "Write the quarterly report",
+    "Book flights",
+    "Fix the leaking tap",
+    "Plan the team offsite",
+    "Read a chapter",
+    "Go for a run",
+    "Review pull requests",
+    "Water the plants",
+    "Prepare the slides",
+    "Back up the laptop",
+    "Send the invoice",
+    "Clean the garage",
+]
+DESCRIPTIONS = [
+    None,
+    None,
+    "Before the end of the week.",
+    "Ask about the Thursday slot.",
+    "Check the notes from last time first.",
+]
+TAGS = ["work", "home", "errands", "health", "finance", "travel", "reading", "urgent"]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo data: a demo account with varied todos (once), and optionally "
+        "more users with N todos each. Safe to run again: nothing is duplicated."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--users", type=int, default=0, help="Extra users to create."
+        )
+        parser.add_argument(
+            "--todos", type=int, default=DEMO_TODOS, help="Todos per new user."
+        )
+        parser.add_argument(
+            "--password",
+            help="Password for new accounts (default: a random one, printed).",
+        )
+        parser.add_argument(
+            "--seed", type=int, help="Random seed, for repeatable data."
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing if any account exists."
+        )
+
+    def handle(self, *args, users, todos, password, seed, if_empty, **options):
+        if users < 0 or todos < 0:
+            raise CommandError("--users and --todos must be zero or more.")
+        if if_empty and get_user_model().objects.exists():
+            self.stdout.write("Accounts exist already: nothing seeded.")
+            return
+        rng = random.Random(seed)
+        password = password or secrets.token_urlsafe(12)
+        # One hash for every new account: hashing is the slow part, and these
+        # are demo accounts sharing one password anyway.
+        password_hash = make_password(password)
+
+        with transaction.atomic():
+            demo_created = self._ensure_users(
+                [DEMO_EMAIL], password_hash, DEMO_TODOS, rng
+            )
+            emails = [f"user{index}@example.com" for index in range(1, users + 1)]
+            created = self._ensure_users(emails, password_hash, todos, rng)
+
+        self.stdout.write(
+            f"Created {len(created)} of {users} extra users "
+            f"({len(created) * todos} todos); the rest existed."
+        )
+        if demo_created:
+            self.stdout.write(f"Demo account: {DEMO_EMAIL} / {password}")
+        else:
+            self.stdout.write(
+                f"Demo account: {DEMO_EMAIL} (already existed; password unchanged)"
+            )
+        if created:
+            self.stdout.write(
+                f"Extra users: user1@example.com ... share the password {password}"
+            )
+
+    def _ensure_users(self, emails, password_hash, todos_each, rng):
+        """Create the users among `emails` that do not exist yet, with their todos."""
+        User = get_user_model()
+        existing = set(
+            User.objects.filter(email__in=emails).values_list("email", flat=True)
+        )
+        new = [
+            User(email=email, password=password_hash)
+            for email in emails
+            if email not in existing
+        ]
+        # ignore_conflicts: a concurrent run may have created some meanwhile.
+        User.objects.bulk_create(new, ignore_conflicts=True)
+        created = list(User.objects.filter(email__in=[user.email for user in new]))
+        self._create_todos(created, todos_each, rng)
+        return created
+
+    def _create_todos(self, owners, todos_each, rng):
+        now = timezone.now()
+        today = timezone.localdate()
+        batch = []
+        for owner in owners:
+            for _ in range(todos_each):
+                completed = rng.random() < 0.35
+                created_at = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
+                due = rng.choice([None, -10, -2, -1, 0, 1, 3, 14, 60])
+                batch.append(
+                    Todo(
+                        owner=owner,
+                        title=rng.choice(TITLES),
+                        description=rng.choice(DESCRIPTIONS),
+                        priority=rng.choice(list(Todo.Priority)),
+                        due_date=None
+                        if due is None
+                        else today + dt.timedelta(days=due),
+                        completed=completed,
+                        completed_at=created_at if completed else None,
+                        tags=rng.sample(TAGS, k=rng.choice([0, 1, 1, 2, 3])),
+                        created_at=created_at,
+                    )
+                )
+        # bulk_create skips Todo.save(), so the tag index is written here too.
+        created = Todo.objects.bulk_create(batch, batch_size=1000)
+        TodoTag.objects.bulk_create(
+            [
+                TodoTag(todo=todo, owner_id=todo.owner_id, name=tag)
+                for todo in created
+                for tag in todo.tags
+            ],
+            batch_size=1000,
+        )

@@ -1,0 +1,101 @@
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from todos.models import Todo, TodoTag, normalise_tags
+
+pytestmark = pytest.mark.django_db
+
+
+def test_for_user_scopes_to_the_owner(make_todo, user, other_user):
+    mine = make_todo()
+    make_todo(owner=other_user)
+
+    assert list(Todo.objects.for_user(user)) == [mine]
+
+
+def test_tagged_with_all_needs_every_tag(make_todo, user):
+    both = make_todo(tags=["a", "b"])
+    make_todo(tags=["a"])
+
+    assert list(Todo.objects.for_user(user).tagged_with_all(["a", "b"])) == [both]
+
+
+def test_save_keeps_the_tag_index_in_step(make_todo):
+    todo = make_todo(tags=["A", "b", "a"])
+    assert todo.tags == ["a", "b"]
+    assert sorted(TodoTag.objects.values_list("name", flat=True)) == ["a", "b"]
+
+    todo.tags = ["b", "c"]
+    todo.save()
+
+    rows = TodoTag.objects.filter(todo=todo)
+    assert sorted(rows.values_list("name", flat=True)) == ["b", "c"]
+    assert {row.owner_id for row in rows} == {todo.owner_id}
+
+
+def test_overdue_and_not_overdue_partition_the_todos(make_todo, user):
+    today = dt.date(2030, 6, 15)
+    overdue = make_todo(due_date=dt.date(2030, 6, 14))
+    make_todo(due_date=dt.date(2030, 6, 14), completed=True)
+    make_todo(due_date=today)
+    make_todo()
+    todos = Todo.objects.for_user(user)
+
+    assert list(todos.overdue(today)) == [overdue]
+    assert todos.not_overdue(today).count() == 3
+
+
+def test_stats_count_in_the_database(make_todo, user, django_assert_num_queries):
+    make_todo(priority=Todo.Priority.HIGH, completed=True, tags=["x"])
+    make_todo(priority=Todo.Priority.LOW, tags=["x", "y"])
+
+    with django_assert_num_queries(2):
+        stats = Todo.objects.for_user(user).stats(today=dt.date(2030, 1, 1))
+
+    assert stats["by_priority"]["high"] == {"total": 1, "completed": 1}
+    assert stats["by_tag"] == {
+        "x": {"total": 2, "completed": 1},
+        "y": {"total": 1, "completed": 0},
+    }
+
+
+def test_database_rejects_an_unknown_priority(user):
+    with pytest.raises(IntegrityError):
+        Todo.objects.bulk_create([Todo(owner=user, title="x", priority=9)])
+
+
+def test_database_rejects_completed_at_on_an_open_todo(user):
+    with pytest.raises(IntegrityError):
+        Todo.objects.bulk_create(
+            [
+                Todo(
+                    owner=user,
+                    title="x",
+                    completed=False,
+                    completed_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+                )
+            ]
+        )
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([" Work ", "work", "HOME"], ["work", "home"]),
+        ([], []),
+        ([f"t{i}" for i in range(20)] * 2, [f"t{i}" for i in range(20)]),
+    ],
+)
+def test_normalise_tags(values, expected):
+    assert normalise_tags(values) == expected
+
+
+@pytest.mark.parametrize(
+    "values", ["a", [""], ["a,b"], ["x" * 51], [1], [f"t{i}" for i in range(21)]]
+)
+def test_normalise_tags_rejects(values):
+    with pytest.raises(ValidationError):
+        normalise_tags(values)

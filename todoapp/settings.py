@@ -3,7 +3,8 @@ todoapp settings: one module, configured from the environment.
 
 Every environment read lives here, each with a safe default; the rest of the
 code reads `django.conf.settings`. An optional, git-ignored `.env` file in the
-project folder feeds the environment (real variables win over it).
+project folder feeds the environment (real variables win over it);
+DJANGO_ENV_FILE names another file, or none when empty (the tests do that).
 """
 
 import logging
@@ -18,7 +19,9 @@ from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-load_dotenv(BASE_DIR / ".env", override=False)
+_env_file = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
 
 
 def env_bool(name, default=False):

@@ -67,6 +67,7 @@ class LiveServer:
             **os.environ,
             # An empty database of its own unless the test brings one.
             "DATABASE_URL": f"sqlite:///{self.tempdir.name}/live.sqlite3",
+            "DJANGO_ENV_FILE": "",
             "DJANGO_DEBUG": "0",
             "DJANGO_HTTPS": "0",
             "DJANGO_SECRET_KEY": TEST_SECRET_KEY,

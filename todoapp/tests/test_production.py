@@ -27,7 +27,7 @@ def production_env(**overrides):
     env = {
         key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
     }
-    env.update({"DJANGO_DEBUG": "0", **overrides})
+    env.update({"DJANGO_ENV_FILE": "", "DJANGO_DEBUG": "0", **overrides})
     return env
 
 

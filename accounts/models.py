@@ -101,6 +101,14 @@ class User(AbstractBaseUser, PermissionsMixin):
         return timezone.localdate(timezone=self.zoneinfo)
 
 
+class SessionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(expire_date__gt=timezone.now())
+
+    def for_user(self, user):
+        return self.filter(user=user)
+
+
 class Session(models.Model):
     """
     A server-side sign-in session (see accounts.sessions).
@@ -123,6 +131,8 @@ class Session(models.Model):
     last_used_at = models.DateTimeField(default=timezone.now)
     user_agent = models.CharField(max_length=256, blank=True, default="")
     ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from accounts.models import UserManager, validate_timezone
+from accounts.models import Session, UserManager, validate_timezone
 from todoapp.fields import StrictCharField, StrictEmailField
 
 User = get_user_model()
@@ -67,6 +67,9 @@ class SigninSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = _password_field()
 
+    def validate_email(self, value):
+        return UserManager.normalize_email(value)
+
 
 class SessionTokenSerializer(serializers.Serializer):
     """What sign-up and sign-in answer: the user and the session's token."""
@@ -78,3 +81,66 @@ class SessionTokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         help_text="When the session ends unless used."
     )
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    """A sign-in session as its owner sees it; never its key."""
+
+    expires_at = serializers.DateTimeField(source="expire_date", read_only=True)
+    current = serializers.SerializerMethodField(
+        help_text="Whether this is the session making the request."
+    )
+
+    class Meta:
+        model = Session
+        fields = (
+            "id",
+            "created_at",
+            "last_used_at",
+            "expires_at",
+            "user_agent",
+            "ip",
+            "current",
+        )
+        read_only_fields = fields
+
+    def get_current(self, session) -> bool:
+        return session.key_hash == self.context.get("current_key_hash")
+
+
+def _check_current_password(user, password):
+    if not user.check_password(password):
+        raise serializers.ValidationError(
+            "The password is not correct.", code="incorrect"
+        )
+    return password
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = _password_field()
+    new_password = _password_field()
+
+    def validate_current_password(self, value):
+        return _check_current_password(self.context["user"], value)
+
+    def validate(self, attrs):
+        if attrs["new_password"] == attrs["current_password"]:
+            raise serializers.ValidationError(
+                {"new_password": ["The new password must differ from the current one."]}
+            )
+        try:
+            password_validation.validate_password(
+                attrs["new_password"], user=self.context["user"]
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                {"new_password": get_error_detail(exc)}
+            ) from None
+        return attrs
+
+
+class AccountDeletionSerializer(serializers.Serializer):
+    password = _password_field(help_text="The account's password, to confirm.")
+
+    def validate_password(self, value):
+        return _check_current_password(self.context["user"], value)

@@ -234,3 +234,21 @@ def end_session(request):
     session = current_session(request)
     if session is not None:
         session.flush()
+
+
+def revoke_sessions(user, keep=None):
+    """End every session of `user`, except `keep` if given."""
+    sessions = SessionStore.get_model_class().objects.for_user(user)
+    if keep is not None:
+        sessions = sessions.exclude(key_hash=hash_key(keep.session_key))
+    sessions.delete()
+
+
+def renew_auth_hash(session, user):
+    """
+    Keep `session` signed in after `user`'s password changed, under the same
+    key (Django's update_session_auth_hash() would rotate it, and with it the
+    bearer token the client holds).
+    """
+    session[auth.HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()

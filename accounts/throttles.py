@@ -1,5 +1,7 @@
 """API rate limits, counted atomically in shared storage (accounts.ratelimit)."""
 
+import hashlib
+
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -30,6 +32,30 @@ class CounterThrottle(SimpleRateThrottle):
         return self.usage.reset_in
 
 
+class UserThrottle(CounterThrottle):
+    """Every authenticated API call, per user."""
+
+    rate_setting = "USER_THROTTLE_RATE"
+
+    def get_cache_key(self, request, view):
+        if not request.user.is_authenticated:
+            return None
+        return f"user:{request.user.pk}"
+
+
+class PasswordCheckThrottle(CounterThrottle):
+    """
+    Checks of the current password by a signed-in user (password change,
+    account deletion), per user: a stolen session must not become a
+    password-guessing oracle.
+    """
+
+    rate_setting = "AUTH_THROTTLE_RATE"
+
+    def get_cache_key(self, request, view):
+        return f"password-check:{request.user.pk}"
+
+
 class AuthAddressThrottle(CounterThrottle):
     """Sign-up and sign-in attempts per client address."""
 
@@ -37,3 +63,25 @@ class AuthAddressThrottle(CounterThrottle):
 
     def get_cache_key(self, request, view):
         return f"auth-address:{client_ip(request) or 'unknown'}"
+
+
+class SigninLockout:
+    """
+    Failed sign-ins per email, from any address: after SIGNIN_MAX_FAILURES
+    within SIGNIN_FAILURE_WINDOW seconds, every sign-in for that email is
+    refused until the window closes. Emails that have no account lock the
+    same way, so the answer reveals nothing. A success resets nothing.
+    """
+
+    def __init__(self, email):
+        digest = hashlib.sha256(email.encode()).hexdigest()
+        self.key = f"signin-failures:{digest}"  # no plain emails in Redis
+        self.limit = settings.SIGNIN_MAX_FAILURES
+
+    def retry_after(self):
+        """Seconds until sign-in is allowed again, or None if it is now."""
+        usage = ratelimit.peek(self.key, self.limit)
+        return usage.reset_in if usage.count >= self.limit else None
+
+    def record_failure(self):
+        ratelimit.hit(self.key, self.limit, settings.SIGNIN_FAILURE_WINDOW)

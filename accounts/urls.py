@@ -6,5 +6,13 @@ urlpatterns = [
     path("auth/signup", views.SignupView.as_view(), name="auth-signup"),
     path("auth/signin", views.SigninView.as_view(), name="auth-signin"),
     path("auth/signout", views.SignoutView.as_view(), name="auth-signout"),
+    path("auth/signout-all", views.SignoutAllView.as_view(), name="auth-signout-all"),
     path("auth/me", views.MeView.as_view(), name="auth-me"),
+    path("auth/password", views.PasswordView.as_view(), name="auth-password"),
+    path("auth/sessions", views.SessionListView.as_view(), name="auth-sessions"),
+    path(
+        "auth/sessions/<int:pk>",
+        views.SessionDetailView.as_view(),
+        name="auth-session-detail",
+    ),
 ]

@@ -1,19 +1,36 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Session
 from accounts.serializers import (
+    AccountDeletionSerializer,
+    PasswordChangeSerializer,
+    SessionSerializer,
     SessionTokenSerializer,
     SigninSerializer,
     SignupSerializer,
     UserSerializer,
 )
-from accounts.sessions import BearerSessionAuthentication, end_session, start_session
-from accounts.throttles import AuthAddressThrottle
+from accounts.sessions import (
+    BearerSessionAuthentication,
+    current_session,
+    end_session,
+    hash_key,
+    renew_auth_hash,
+    revoke_sessions,
+    start_session,
+)
+from accounts.throttles import (
+    AuthAddressThrottle,
+    PasswordCheckThrottle,
+    SigninLockout,
+    UserThrottle,
+)
 
 
 def _session_response(user, session, status_code):
@@ -55,7 +72,10 @@ class SignupView(CredentialsView):
 
 
 class SigninView(CredentialsView):
-    """Sign in with email (any case) and password on a new session."""
+    """
+    Sign in with email (any case) and password on a new session. Repeated
+    failures for one email lock it out for a while (429), from any address.
+    """
 
     extra_problem_statuses = {"POST": (401,)}
 
@@ -63,8 +83,14 @@ class SigninView(CredentialsView):
     def post(self, request):
         serializer = SigninSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        lockout = SigninLockout(serializer.validated_data["email"])
+        if (wait := lockout.retry_after()) is not None:
+            raise Throttled(
+                wait, "Too many failed sign-ins for this email; retry later."
+            )
         user = authenticate(request, **serializer.validated_data)
         if user is None:
+            lockout.record_failure()
             # One answer for an unknown email and a wrong password.
             raise AuthenticationFailed("Incorrect email or password.")
         return _session_response(user, start_session(request, user), status.HTTP_200_OK)
@@ -79,11 +105,85 @@ class SignoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(generics.RetrieveUpdateAPIView):
-    """The signed-in user; PATCH changes `name` and `timezone`."""
+class SignoutAllView(APIView):
+    """End every session of the caller, this one included."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        revoke_sessions(request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(generics.RetrieveUpdateDestroyAPIView):
+    """
+    The signed-in user. PATCH changes `name` and `timezone`; DELETE, with the
+    password, deletes the account with its todos and sessions.
+    """
 
     serializer_class = UserSerializer
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def get_object(self):
         return self.request.user
+
+    def get_throttles(self):
+        if self.request.method == "DELETE":
+            return [UserThrottle(), PasswordCheckThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(request=AccountDeletionSerializer, responses={204: None})
+    def delete(self, request):
+        confirmation = AccountDeletionSerializer(
+            data=request.data, context={"user": request.user}
+        )
+        confirmation.is_valid(raise_exception=True)
+        request.user.delete()
+        end_session(request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordView(APIView):
+    """
+    Change the password. Every other session of the user ends; this one
+    stays signed in.
+    """
+
+    throttle_classes = [UserThrottle, PasswordCheckThrottle]
+
+    @extend_schema(request=PasswordChangeSerializer, responses={204: None})
+    def post(self, request):
+        serializer = PasswordChangeSerializer(
+            data=request.data, context={"user": request.user}
+        )
+        serializer.is_valid(raise_exception=True)
+        request.user.set_password(serializer.validated_data["new_password"])
+        request.user.save(update_fields=["password", "updated_at"])
+        session = current_session(request)
+        revoke_sessions(request.user, keep=session)
+        renew_auth_hash(session, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionListView(generics.ListAPIView):
+    """The caller's active sessions, newest first; keys are never shown."""
+
+    serializer_class = SessionSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return Session.objects.active().for_user(self.request.user)
+
+    def get_serializer_context(self):
+        session = current_session(self.request)
+        key_hash = hash_key(session.session_key) if session else None
+        return {**super().get_serializer_context(), "current_key_hash": key_hash}
+
+
+class SessionDetailView(generics.DestroyAPIView):
+    """Revoke one of the caller's sessions (another user's id is a 404)."""
+
+    serializer_class = SessionSerializer
+
+    def get_queryset(self):
+        return Session.objects.active().for_user(self.request.user)

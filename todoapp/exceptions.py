@@ -41,13 +41,21 @@ class RequestTooLarge(exceptions.APIException):
     default_code = "request_too_large"
 
 
+def printable(text):
+    """
+    `text` safe to encode as UTF-8. Error messages can quote the client's
+    input, and a lone surrogate in it would make rendering the error a 500.
+    """
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def problem(status_code, detail, errors=None):
     """The body of a problem document."""
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status_code).phrase,
         "status": status_code,
-        "detail": str(detail),
+        "detail": printable(detail),
     }
     if errors is not None:
         body["errors"] = errors
@@ -90,9 +98,9 @@ def flatten_errors(detail, field=None):
 
 def _error_entry(field, message):
     return {
-        "field": field,
+        "field": None if field is None else printable(field),
         "code": getattr(message, "code", "invalid"),
-        "message": str(message),
+        "message": printable(message),
     }
 
 

@@ -226,8 +226,14 @@ SESSION_REFRESH_AGE = env_seconds("SESSION_REFRESH_AGE", 86400)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Sign-up and sign-in, per client address.
+# Sign-up and sign-in, per client address; password checks, per user.
 AUTH_THROTTLE_RATE = env_rate("AUTH_THROTTLE_RATE", "10/min")
+# Every authenticated API call, per user.
+USER_THROTTLE_RATE = env_rate("USER_THROTTLE_RATE", "1000/hour")
+# Failed sign-ins for one email, from any address, before it is locked out
+# until the window (opened by the first failure) closes.
+SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 10)
+SIGNIN_FAILURE_WINDOW = 15 * 60
 # How many proxies in front append to X-Forwarded-For (see accounts.client).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
@@ -291,6 +297,7 @@ REST_FRAMEWORK = {
         "accounts.sessions.CookieSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.UserThrottle"],
     "DEFAULT_PARSER_CLASSES": ["todoapp.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "todoapp.negotiation.FallbackNegotiation",

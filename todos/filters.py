@@ -5,7 +5,7 @@ from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from todos.models import MAX_TAG_LENGTH, Todo
+from todos.models import MAX_TAG_LENGTH, Todo, normalise_tags
 
 
 class MultiValueWidget(forms.Widget):
@@ -34,16 +34,12 @@ class PriorityListField(forms.Field):
 
 
 class TagListField(forms.Field):
+    """Tags to filter by, held to the same rules as the tags stored."""
+
     widget = MultiValueWidget
 
     def to_python(self, value):
-        tags = [tag.lower() for tag in filter(None, value or [])]
-        for tag in tags:
-            if len(tag) > MAX_TAG_LENGTH:
-                raise ValidationError(
-                    f"A tag has at most {MAX_TAG_LENGTH} characters.", code="max_length"
-                )
-        return tags
+        return normalise_tags([tag for tag in value or [] if tag])
 
 
 class StrictBooleanField(forms.Field):

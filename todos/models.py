@@ -10,8 +10,8 @@ MAX_TAG_LENGTH = 50
 
 def normalise_tags(values):
     """
-    Tags as stored: each trimmed and lower-cased, 1-50 characters, without
-    commas (a comma separates tags in the `tag=` filter), duplicates dropped
+    Tags as stored: each trimmed and lower-cased, 1-50 printable characters,
+    no commas (a comma separates tags in the `tag=` filter), duplicates dropped
     keeping the first, at most 20. Raises ValidationError naming the position.
     """
     if not isinstance(values, list):
@@ -31,6 +31,12 @@ def normalise_tags(values):
         if "," in tag:
             raise ValidationError(
                 f"Tag {position}: may not contain a comma.", code="invalid"
+            )
+        if not tag.isprintable():
+            # Control characters, NUL (which PostgreSQL cannot store) and
+            # lone surrogates included.
+            raise ValidationError(
+                f"Tag {position}: only printable characters.", code="invalid"
             )
         if tag not in tags:
             tags.append(tag)

@@ -391,6 +391,7 @@ def test_auth_throttle_is_per_address(settings, user):
 
 def test_auth_throttle_honours_a_large_rate_exactly(settings, api_client, user):
     settings.AUTH_THROTTLE_RATE = "25/min"
+    settings.SIGNIN_MAX_FAILURES = 1000
     statuses = [signin(api_client, password="wrong").status_code for _ in range(26)]
 
     assert statuses == [401] * 25 + [429]

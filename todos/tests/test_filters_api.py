@@ -244,8 +244,8 @@ def test_list_runs_a_fixed_number_of_queries(
         make_todo(title=f"t{index}", tags=["a", "b"])
 
     for page_size in (1, 50):
-        # 4 = session + user (authentication) + count + page.
-        with django_assert_num_queries(4):
+        # 5 = session + user (authentication) + rate counter + count + page.
+        with django_assert_num_queries(5):
             response = auth_client.get(
                 f"/api/v1/todos?page_size={page_size}&tag=a&priority=medium&search=t"
                 "&ordering=-due_date&overdue=false"

@@ -392,6 +392,6 @@ def test_detail_runs_a_fixed_number_of_queries(
 ):
     todo = make_todo(tags=["a", "b", "c"])
 
-    # 3 = session + user (authentication) + the todo.
-    with django_assert_num_queries(3):
+    # 4 = session + user (authentication) + rate counter + the todo.
+    with django_assert_num_queries(4):
         assert auth_client.get(f"/api/v1/todos/{todo.pk}").status_code == 200

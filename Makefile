@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test fuzz lint format check-deploy clean
+.PHONY: run test fuzz lint format clean
 
 # Runtime packages only; the test tools come with `make test`.
 $(VENV)/.installed-runtime: requirements.txt
@@ -35,6 +35,11 @@ run: $(VENV)/.installed-runtime .env
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
+
+# A longer fuzzing run than the one in `make test`, with a random seed:
+# FUZZ_EXAMPLES test cases per operation (PostgreSQL when DATABASE_URL says so).
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} FUZZ_SEED= $(BIN)/pytest -s todoapp/tests/test_live_fuzz.py
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

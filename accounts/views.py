@@ -122,6 +122,7 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
 
     serializer_class = UserSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
+    delete_has_body = True
 
     def get_object(self):
         return self.request.user

@@ -15,7 +15,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        if not raw:
             return self.page_size
         if not raw.isdigit() or int(raw) < 1:
             raise ValidationError(

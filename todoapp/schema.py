@@ -91,10 +91,27 @@ class ProblemAutoSchema(AutoSchema):
                 schema=PROBLEM_SCHEMA,
             )
         )
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query":
+                # `?due_before=` is the same as leaving it out (HTML forms
+                # send empty fields), not a malformed date.
+                parameter["allowEmptyValue"] = True
         responses = operation["responses"]
         for status_code in sorted(self.problem_statuses(operation)):
             responses.setdefault(str(status_code), self._problem_response(status_code))
         return operation
+
+    def _get_request_body(self, direction="request"):
+        # drf-spectacular documents bodies for POST, PUT and PATCH only;
+        # OpenAPI 3.0 allows one on DELETE, and a view can declare that it
+        # reads one (DELETE auth/me takes the password).
+        if self.method == "DELETE" and getattr(self.view, "delete_has_body", False):
+            self.method = "POST"
+            try:
+                return super()._get_request_body(direction)
+            finally:
+                self.method = "DELETE"
+        return super()._get_request_body(direction)
 
     def problem_statuses(self, operation):
         """The problem statuses this operation can answer with."""

@@ -5,7 +5,7 @@ import sys
 
 import requests
 
-from todoapp.testing import BASE_DIR, TEST_SECRET_KEY, LiveServer
+from todoapp.testservers import BASE_DIR, TEST_SECRET_KEY, LiveServer, project_env
 
 STRONG_KEY = "q8Z" + "w7-Kd_3mP!xR9v" * 5
 
@@ -22,13 +22,10 @@ def run_manage(*args, env):
 
 
 def production_env(**overrides):
-    import os
-
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
-    }
-    env.update({"DJANGO_ENV_FILE": "", "DJANGO_DEBUG": "0", **overrides})
-    return env
+    """Production mode: no secret key and HTTPS at its default unless given."""
+    env = project_env(DJANGO_SECRET_KEY="")
+    del env["DJANGO_HTTPS"]
+    return {**env, **overrides}
 
 
 def test_production_without_secret_key_refuses_to_start_with_one_line():

@@ -384,6 +384,28 @@ def test_collection_rejects_unsupported_method_with_allow(auth_client):
     assert response["Allow"] == "GET, POST, HEAD, OPTIONS"
 
 
+def test_detail_ignores_list_filters(auth_client, make_todo):
+    todo = make_todo(completed=False)
+
+    response = auth_client.get(f"/api/v1/todos/{todo.pk}?completed=true&priority=bogus")
+
+    assert response.status_code == 200
+
+
+# Outside a test transaction, like production (the bug needed that on PostgreSQL).
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/api/v1/todos", "/api/v1/todos/{id}"])
+def test_options_describes_the_endpoint(auth_client, make_todo, path):
+    # Found by fuzzing: DRF's OPTIONS metadata checked PUT on a locked row
+    # outside a transaction, a 500.
+    todo = make_todo()
+
+    response = auth_client.options(path.format(id=todo.pk))
+
+    assert response.status_code == 200
+    assert "GET" in response["Allow"]
+
+
 # --- query budgets -----------------------------------------------------------
 
 

@@ -1,0 +1,322 @@
+"""
+Real processes for tests that need them: the project under its own gunicorn,
+a scratch database, and throwaway PostgreSQL and Redis servers.
+
+Tests that stop or kill something start their own instance here and never
+touch the machine's shared PostgreSQL and Redis, which other tests and CI use.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import dj_database_url
+import psycopg
+import requests
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+TEST_SECRET_KEY = "live-test-secret-key-" + "x" * 40
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition, timeout, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not met within {timeout}s")
+
+
+def project_env(**overrides):
+    """The environment of a production-mode process of the project."""
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")
+    }
+    env.update(
+        {
+            "DJANGO_ENV_FILE": "",  # never the developer's .env
+            "DJANGO_DEBUG": "0",
+            "DJANGO_HTTPS": "0",
+            "DJANGO_SECRET_KEY": TEST_SECRET_KEY,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    env.pop("REDIS_URL", None)
+    env.update(overrides)
+    return env
+
+
+def shared_database_url():
+    """The DATABASE_URL the suite runs on, or None for SQLite."""
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+def migrate(database_url):
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env=project_env(DATABASE_URL=database_url),
+        check=True,
+        timeout=300,
+    )
+
+
+@contextmanager
+def scratch_database():
+    """
+    A new, migrated, empty database for live servers, dropped afterwards: on
+    the suite's PostgreSQL server when it runs on PostgreSQL, else a SQLite file.
+    """
+    server_url = shared_database_url()
+    if server_url is None:
+        with tempfile.TemporaryDirectory(prefix="todoapp-sqlite-") as folder:
+            url = f"sqlite:///{folder}/live.sqlite3"
+            migrate(url)
+            yield url
+        return
+    config = dj_database_url.parse(server_url)
+    name = f"todoapp_live_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname=config["NAME"],
+        autocommit=True,
+    )
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        migrate(url)
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+class LiveServer:
+    """
+    The project served by its own gunicorn (production settings, debug off)
+    on a free loopback port, with the project's gunicorn.conf.py.
+    """
+
+    def __init__(self, env=None, workers=1, args=()):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.api = f"{self.url}/api/v1"
+        self.tempdir = tempfile.TemporaryDirectory(prefix="todoapp-live-")
+        self.env = project_env(
+            **{
+                # An empty database of its own unless the test brings one.
+                "DATABASE_URL": f"sqlite:///{self.tempdir.name}/live.sqlite3",
+                "WEB_CONCURRENCY": str(workers),
+                **(env or {}),
+            }
+        )
+        self.args = list(args)
+        self.process = None
+        self.log = None
+
+    def start(self, timeout=30):
+        self.log = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                *self.args,
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+        def answers():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited early:\n{self.output()}")
+            try:
+                requests.get(f"{self.api}/health", timeout=5)
+            except requests.ConnectionError:
+                return False
+            return True
+
+        wait_until(answers, timeout, interval=0.1, what="gunicorn answering")
+        return self
+
+    def worker_pids(self):
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self, timeout=15):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.tempdir.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # --- API shortcuts -------------------------------------------------------
+
+    def signup(self, email, password=TEST_PASSWORD):
+        response = requests.post(
+            f"{self.api}/auth/signup",
+            json={"email": email, "password": password},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()["token"]
+
+    def client(self, token):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        return session
+
+
+def _as_postgres_user():
+    """`runuser` prefix when root: PostgreSQL refuses to run as root."""
+    if os.geteuid() != 0:
+        return []
+    return ["runuser", "-u", "postgres", "--"]
+
+
+class TemporaryPostgres:
+    """A throwaway PostgreSQL cluster (initdb) on a free port, trust auth."""
+
+    def __init__(self):
+        bindirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bindirs:
+            raise RuntimeError("PostgreSQL server binaries not found")
+        self.bindir = Path(bindirs[-1])
+        self.root = tempfile.mkdtemp(prefix="todoapp-pg-")
+        self.data = f"{self.root}/data"
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        if os.geteuid() == 0:
+            account = pwd.getpwnam("postgres")
+            os.chown(self.root, account.pw_uid, account.pw_gid)
+        self._run(
+            "initdb",
+            "-D",
+            self.data,
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+
+    def _run(self, tool, *args):
+        subprocess.run(
+            [*_as_postgres_user(), str(self.bindir / tool), *args],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self):
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            options,
+            "-l",
+            f"{self.root}/log",
+            "-w",
+            "start",
+        )
+        return self
+
+    def stop(self, mode="fast"):
+        self._run("pg_ctl", "-D", self.data, "-m", mode, "-w", "stop")
+
+    def destroy(self):
+        try:
+            self.stop("immediate")
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class TemporaryRedis:
+    """A throwaway redis-server on a free port, keeping nothing on disk."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answers():
+            try:
+                with socket.create_connection(
+                    ("127.0.0.1", self.port), timeout=0.2
+                ) as s:
+                    s.sendall(b"PING\r\n")
+                    return s.recv(16).startswith(b"+PONG")
+            except OSError:
+                return False
+
+        wait_until(answers, 10, what="redis answering")
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(10)

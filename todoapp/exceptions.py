@@ -37,8 +37,11 @@ class ServiceUnavailable(exceptions.APIException):
 
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
     default_code = "request_too_large"
+
+    def __init__(self):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        super().__init__(f"The request body exceeds {limit} bytes.")
 
 
 def printable(text):
@@ -117,6 +120,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(get_error_detail(exc))
     elif isinstance(exc, (OperationalError, InterfaceError)):
@@ -147,8 +152,7 @@ def _is_api(request):
 def bad_request(request, exception, template_name=defaults.ERROR_400_TEMPLATE_NAME):
     if _is_api(request):
         if isinstance(exception, RequestDataTooBig):
-            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-            return problem_response(413, f"The request body exceeds {limit} bytes.")
+            return problem_response(413, RequestTooLarge().detail)
         return problem_response(400, "The request could not be understood.")
     return defaults.bad_request(request, exception, template_name)
 

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from todoapp.testservers import LiveServer, scratch_database
+from todoapp.testservers import LiveServer, TemporaryRedis, scratch_database
 
 pytestmark = pytest.mark.live
 
@@ -21,11 +21,15 @@ GENEROUS = {
 
 
 @pytest.fixture(scope="module")
-def server():
+def database():
     with scratch_database() as database_url:
-        env = {"DATABASE_URL": database_url, **GENEROUS}
-        with LiveServer(env=env, workers=8) as live:
-            yield live
+        yield database_url
+
+
+@pytest.fixture(scope="module")
+def server(database):
+    with LiveServer(env={"DATABASE_URL": database, **GENEROUS}, workers=8) as live:
+        yield live
 
 
 def parallel(calls):
@@ -134,3 +138,36 @@ def test_parallel_creates_deletes_and_stats_stay_consistent(server):
     assert final["total"] == listed["count"] == 20
     assert final["completed"] == 10
     assert final["by_tag"] == {"new": {"total": 20, "completed": 10}}
+
+
+@pytest.mark.parametrize("counter", ["database", "redis"])
+def test_parallel_requests_cannot_slip_past_a_rate_limit(database, counter):
+    redis = TemporaryRedis().start() if counter == "redis" else None
+    # Behind one (pretend) proxy, so this test is a client address of its
+    # own, whatever earlier tests counted for 127.0.0.1.
+    env = {
+        "DATABASE_URL": database,
+        "AUTH_THROTTLE_RATE": "10/min",
+        "SIGNIN_MAX_FAILURES": "1000",
+        "TRUSTED_PROXY_COUNT": "1",
+        **({"REDIS_URL": redis.url} if redis else {}),
+    }
+    address = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}
+    try:
+        with LiveServer(env=env, workers=8) as limited:
+
+            def attempt():
+                return requests.post(
+                    f"{limited.api}/auth/signin",
+                    headers=address,
+                    json={"email": "nobody@example.com", "password": "wrong password"},
+                    timeout=60,
+                ).status_code
+
+            statuses = parallel([attempt] * 40)
+    finally:
+        if redis:
+            redis.stop()
+
+    assert statuses.count(401) == 10, statuses
+    assert statuses.count(429) == 30

@@ -39,6 +39,7 @@ class Usage:
     count: int
     limit: int
     reset_in: int  # seconds until the window closes
+    counted: bool = True  # False when Redis was down and nothing was counted
 
     @property
     def allowed(self):
@@ -75,7 +76,7 @@ def _redis_key(key):
 
 def _fail_open(key, limit, exc):
     logger.warning("rate limit not enforced, Redis unavailable: %s (%s)", exc, key)
-    return Usage(count=0, limit=limit, reset_in=0)
+    return Usage(count=0, limit=limit, reset_in=0, counted=False)
 
 
 def _redis_hit(key, limit, window):

@@ -4,8 +4,8 @@ from django.db import IntegrityError, transaction
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from accounts.models import Session, UserManager, validate_timezone
-from todoapp.fields import StrictCharField, StrictEmailField
+from accounts.models import ApiToken, Session, UserManager, validate_timezone
+from todoapp.fields import StrictCharField, StrictEmailField, StrictIntegerField
 
 User = get_user_model()
 
@@ -144,3 +144,38 @@ class AccountDeletionSerializer(serializers.Serializer):
 
     def validate_password(self, value):
         return _check_current_password(self.context["user"], value)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """A personal API token as listed; never the token itself."""
+
+    class Meta:
+        model = ApiToken
+        fields = ("id", "name", "scopes", "created_at", "last_used_at", "expires_at")
+        read_only_fields = fields
+
+
+class ApiTokenCreateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=100, help_text="What the token is for.")
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiToken.Scope.values),
+        min_length=1,
+        help_text="todos:read to read todos, todos:write to change them.",
+    )
+    expires_in_days = StrictIntegerField(min_value=1, max_value=365, default=90)
+
+    def validate_scopes(self, scopes):
+        return sorted(set(scopes))
+
+
+class IssuedApiTokenSerializer(ApiTokenSerializer):
+    """A token just created: the one time the token itself is shown."""
+
+    token = serializers.CharField(
+        read_only=True,
+        help_text="Send as `Authorization: Bearer <token>`; shown only now.",
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = (*ApiTokenSerializer.Meta.fields, "token")
+        read_only_fields = fields

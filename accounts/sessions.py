@@ -31,7 +31,11 @@ from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from accounts import tokens
 from accounts.client import client_info
+from accounts.models import ApiToken
+
+API_TOKEN_PREFIX = ApiToken.PREFIX
 
 # `last_used_at` is kept to this precision, so a busy session is written to at
 # most once a minute rather than on every request.
@@ -58,8 +62,12 @@ class SessionStore(DatabaseSessionStore):
         return Session
 
     def _get_new_session_key(self):
-        # 256 bits: the key is also the bearer token.
-        return secrets.token_urlsafe(32)
+        # 256 bits: the key is also the bearer token, so it must never look
+        # like an API token.
+        while True:
+            key = secrets.token_urlsafe(32)
+            if not key.startswith(API_TOKEN_PREFIX):
+                return key
 
     def _get_session_from_db(self):
         try:
@@ -169,7 +177,10 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
 
 class BearerSessionAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Bearer <token>`, the token being a session key."""
+    """
+    `Authorization: Bearer <token>`: a session key, or a personal API token
+    (recognised by its prefix; see accounts.tokens).
+    """
 
     keyword = "Bearer"
 
@@ -188,6 +199,8 @@ class BearerSessionAuthentication(authentication.BaseAuthentication):
         return self.authenticate_token(request, token)
 
     def authenticate_token(self, request, token):
+        if token.startswith(API_TOKEN_PREFIX):
+            return tokens.authenticate(token)
         session = SessionStore(token, **client_info(request._request))
         # get_user() reads only `.session`: the bearer session is resolved
         # exactly as the cookie's is, hash check included.

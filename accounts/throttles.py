@@ -26,6 +26,9 @@ class CounterThrottle(SimpleRateThrottle):
         if key is None:
             return True
         self.usage = ratelimit.hit(key, self.num_requests, self.duration)
+        if self.usage.counted:
+            usages = request._request.__dict__.setdefault("rate_limit_usages", [])
+            usages.append(self.usage)
         return self.usage.allowed
 
     def wait(self):
@@ -85,3 +88,25 @@ class SigninLockout:
 
     def record_failure(self):
         ratelimit.hit(self.key, self.limit, settings.SIGNIN_FAILURE_WINDOW)
+
+
+class RateLimitHeadersMiddleware:
+    """
+    `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (IETF
+    httpapi rate-limit headers) on answers of throttled endpoints, from the
+    tightest limit the request was counted against: when Remaining reaches 0,
+    the next request is the 429.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        usages = getattr(request, "rate_limit_usages", None)
+        if usages:
+            tightest = min(usages, key=lambda usage: (usage.remaining, -usage.reset_in))
+            response["RateLimit-Limit"] = str(tightest.limit)
+            response["RateLimit-Remaining"] = str(tightest.remaining)
+            response["RateLimit-Reset"] = str(tightest.reset_in)
+        return response

@@ -10,6 +10,12 @@ urlpatterns = [
     path("auth/me", views.MeView.as_view(), name="auth-me"),
     path("auth/password", views.PasswordView.as_view(), name="auth-password"),
     path("auth/sessions", views.SessionListView.as_view(), name="auth-sessions"),
+    path("auth/tokens", views.ApiTokenListView.as_view(), name="auth-tokens"),
+    path(
+        "auth/tokens/<int:pk>",
+        views.ApiTokenDetailView.as_view(),
+        name="auth-token-detail",
+    ),
     path(
         "auth/sessions/<int:pk>",
         views.SessionDetailView.as_view(),

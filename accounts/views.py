@@ -2,13 +2,18 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import AuthenticationFailed, Throttled
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Session
+from accounts import tokens
+from accounts.models import ApiToken, Session
+from accounts.permissions import SessionsOnly, SessionsOnlyToChange
 from accounts.serializers import (
     AccountDeletionSerializer,
+    ApiTokenCreateSerializer,
+    ApiTokenSerializer,
+    IssuedApiTokenSerializer,
     PasswordChangeSerializer,
     SessionSerializer,
     SessionTokenSerializer,
@@ -77,7 +82,7 @@ class SigninView(CredentialsView):
     failures for one email lock it out for a while (429), from any address.
     """
 
-    extra_problem_statuses = {"POST": (401,)}
+    schema_extras = {"POST": {"statuses": [401]}}
 
     @extend_schema(request=SigninSerializer, responses={200: SessionTokenSerializer})
     def post(self, request):
@@ -96,8 +101,14 @@ class SigninView(CredentialsView):
         return _session_response(user, start_session(request, user), status.HTTP_200_OK)
 
 
+# Managing sessions, tokens, the password or the account needs a session.
+SESSION_ONLY = [IsAuthenticated, SessionsOnly]
+
+
 class SignoutView(APIView):
     """End the current session: its token and cookie stop working."""
+
+    permission_classes = SESSION_ONLY
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
@@ -107,6 +118,8 @@ class SignoutView(APIView):
 
 class SignoutAllView(APIView):
     """End every session of the caller, this one included."""
+
+    permission_classes = SESSION_ONLY
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
@@ -121,6 +134,7 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
     """
 
     serializer_class = UserSerializer
+    permission_classes = [IsAuthenticated, SessionsOnlyToChange]
     http_method_names = ["get", "patch", "delete", "head", "options"]
     delete_has_body = True
 
@@ -149,6 +163,7 @@ class PasswordView(APIView):
     stays signed in.
     """
 
+    permission_classes = SESSION_ONLY
     throttle_classes = [UserThrottle, PasswordCheckThrottle]
 
     @extend_schema(request=PasswordChangeSerializer, responses={204: None})
@@ -169,6 +184,7 @@ class SessionListView(generics.ListAPIView):
     """The caller's active sessions, newest first; keys are never shown."""
 
     serializer_class = SessionSerializer
+    permission_classes = SESSION_ONLY
     pagination_class = None
     filter_backends = []
 
@@ -185,6 +201,44 @@ class SessionDetailView(generics.DestroyAPIView):
     """Revoke one of the caller's sessions (another user's id is a 404)."""
 
     serializer_class = SessionSerializer
+    permission_classes = SESSION_ONLY
 
     def get_queryset(self):
         return Session.objects.active().for_user(self.request.user)
+
+
+class ApiTokenListView(generics.ListCreateAPIView):
+    """
+    Personal API tokens for scripts and integrations: list them, or create
+    one (the answer shows the token this once).
+    """
+
+    serializer_class = ApiTokenSerializer
+    permission_classes = SESSION_ONLY
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return ApiToken.objects.for_user(self.request.user)
+
+    @extend_schema(
+        request=ApiTokenCreateSerializer, responses={201: IssuedApiTokenSerializer}
+    )
+    def post(self, request):
+        serializer = ApiTokenCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        row, token = tokens.issue(request.user, **serializer.validated_data)
+        row.token = token
+        return Response(
+            IssuedApiTokenSerializer(row).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ApiTokenDetailView(generics.DestroyAPIView):
+    """Revoke one of the caller's API tokens (another user's id is a 404)."""
+
+    serializer_class = ApiTokenSerializer
+    permission_classes = SESSION_ONLY
+
+    def get_queryset(self):
+        return ApiToken.objects.for_user(self.request.user)

@@ -50,11 +50,16 @@ PROBLEM_DESCRIPTIONS = {
     400: "Invalid input: malformed JSON (no `errors`) or field and parameter checks "
     "(`errors` names each field).",
     401: "No valid credentials; `WWW-Authenticate` offers the Bearer scheme.",
-    403: "Forbidden: a cookie-authenticated unsafe request without a valid CSRF token.",
+    403: "Forbidden: a cookie-carried unsafe request without a valid CSRF token, or "
+    "an API token without the scope this needs.",
     404: "Not found (another user's object, a missing id, or a page past the last).",
     413: "The request body is too large.",
     415: "The request body is not `application/json`.",
     429: "Too many requests; `Retry-After` says how many seconds to wait.",
+    409: "A request with this Idempotency-Key is still being processed.",
+    410: "The cursor is too old (or unknown): sync again without a cursor.",
+    412: "If-Match does not match the current ETag: nothing changed.",
+    422: "This Idempotency-Key was used with a different request body.",
     503: "The database is unreachable; `Retry-After` says when to retry.",
 }
 
@@ -71,11 +76,53 @@ AUTHENTICATE_HEADER = {
     }
 }
 
+ETAG_HEADER = {
+    "ETag": {"schema": {"type": "string"}, "description": "The version of this answer."}
+}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {
+        "schema": {"type": "integer"},
+        "description": "Requests allowed in the current window.",
+    },
+    "RateLimit-Remaining": {
+        "schema": {"type": "integer"},
+        "description": "Requests left in the window; at 0 the next one is a 429.",
+    },
+    "RateLimit-Reset": {
+        "schema": {"type": "integer"},
+        "description": "Seconds until the window resets.",
+    },
+}
+
+# Request headers a view can declare it honours (in `schema_extras`).
+REQUEST_HEADERS = {
+    "If-Match": (
+        {"type": "string"},
+        "Apply only if the current ETag is one of these (or `*`); otherwise 412 "
+        "and nothing changes.",
+    ),
+    "If-None-Match": (
+        {"type": "string"},
+        "Answer 304 with no body if the current ETag is one of these.",
+    ),
+    "Idempotency-Key": (
+        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+        "A key of the client's choosing (1-255 printable characters). A retry "
+        "with the same key and body within IDEMPOTENCY_TTL gets the first answer "
+        "again (`Idempotent-Replayed: true`) and creates nothing twice; the same "
+        "key with another body is a 422; a retry while the first runs, a 409.",
+    ),
+}
+
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 class ProblemAutoSchema(AutoSchema):
-    """AutoSchema that adds every problem response an operation can send."""
+    """
+    AutoSchema that adds every problem response an operation can send, and
+    what a view declares in `schema_extras` (by action, or by method for a
+    plain APIView): request headers, ETag response headers, extra statuses.
+    """
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(
@@ -91,15 +138,45 @@ class ProblemAutoSchema(AutoSchema):
                 schema=PROBLEM_SCHEMA,
             )
         )
-        for parameter in operation.get("parameters", []):
+        extras = self.extras()
+        parameters = operation.setdefault("parameters", [])
+        for parameter in parameters:
             if parameter["in"] == "query":
                 # `?due_before=` is the same as leaving it out (HTML forms
                 # send empty fields), not a malformed date.
                 parameter["allowEmptyValue"] = True
+        for name in extras.get("headers", []):
+            schema, description = REQUEST_HEADERS[name]
+            parameters.append(
+                {
+                    "in": "header",
+                    "name": name,
+                    "schema": schema,
+                    "description": description,
+                }
+            )
+        if not parameters:
+            del operation["parameters"]
         responses = operation["responses"]
+        for status_code in extras.get("etag", []):
+            responses[str(status_code)].setdefault("headers", {}).update(ETAG_HEADER)
+        if 304 in extras.get("statuses", []):
+            responses["304"] = {
+                "description": "Not Modified: the ETag matched; no body.",
+                "headers": ETAG_HEADER,
+            }
         for status_code in sorted(self.problem_statuses(operation)):
             responses.setdefault(str(status_code), self._problem_response(status_code))
+        if self.view.throttle_classes:
+            for response in responses.values():
+                response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
         return operation
+
+    def extras(self):
+        extras = getattr(self.view, "schema_extras", {})
+        return extras.get(getattr(self.view, "action", None)) or extras.get(
+            self.method, {}
+        )
 
     def _get_request_body(self, direction="request"):
         # drf-spectacular documents bodies for POST, PUT and PATCH only;
@@ -122,21 +199,21 @@ class ProblemAutoSchema(AutoSchema):
         )
         if view.authentication_classes:
             statuses.add(401)
-        if requires_auth and self.method in UNSAFE_METHODS:
+        if requires_auth:
+            # CSRF on the cookie carrier; an API token's scopes.
             statuses.add(403)
         if "requestBody" in operation:
             statuses |= {400, 413, 415}
-        if any(p["in"] == "query" for p in operation.get("parameters", [])):
+        parameters = operation.get("parameters", [])
+        if any(p["in"] in ("query", "header") for p in parameters):
             statuses.add(400)
-        if any(p["in"] == "path" for p in operation.get("parameters", [])):
+        if any(p["in"] == "path" for p in parameters):
             statuses.add(404)
         if self._is_list_view() and view.pagination_class is not None:
             statuses.add(404)
         if view.throttle_classes:
             statuses.add(429)
-        statuses |= set(
-            getattr(view, "extra_problem_statuses", {}).get(self.method, ())
-        )
+        statuses |= {code for code in self.extras().get("statuses", []) if code != 304}
         return statuses
 
     def _problem_response(self, status_code):
@@ -149,7 +226,7 @@ class ProblemAutoSchema(AutoSchema):
             },
         }
         if status_code in (429, 503):
-            response["headers"] = RETRY_AFTER_HEADER
+            response["headers"] = dict(RETRY_AFTER_HEADER)
         elif status_code == 401:
-            response["headers"] = AUTHENTICATE_HEADER
+            response["headers"] = dict(AUTHENTICATE_HEADER)
         return response

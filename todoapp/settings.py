@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 import structlog
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
@@ -125,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "accounts.throttles.RateLimitHeadersMiddleware",
     "accounts.sessions.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -281,9 +283,29 @@ if HTTPS:
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_EXPOSE_HEADERS = ["Location", "Retry-After", "X-Request-ID"]
+CORS_EXPOSE_HEADERS = [
+    "ETag",
+    "Idempotent-Replayed",
+    "Location",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+    "X-Request-ID",
+]
+CORS_ALLOW_HEADERS = (
+    *default_cors_headers,
+    "if-match",
+    "if-none-match",
+    "idempotency-key",
+)
 # A browser front end on an allowed origin posts with the CSRF token.
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
+
+# How long a POST's Idempotency-Key and its answer are kept for retries.
+IDEMPOTENCY_TTL = env_seconds("IDEMPOTENCY_TTL", 24 * 3600)
+# How long deleted todos stay in the change feed as tombstones.
+TOMBSTONE_TTL = env_seconds("TOMBSTONE_TTL", 30 * 86400)
 
 # Largest request body accepted (todoapp.parsers enforces it for JSON).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
@@ -296,7 +318,10 @@ REST_FRAMEWORK = {
         "accounts.sessions.BearerSessionAuthentication",
         "accounts.sessions.CookieSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.TokenScopes",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.UserThrottle"],
     "DEFAULT_PARSER_CLASSES": ["todoapp.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

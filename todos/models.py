@@ -1,6 +1,8 @@
+from collections import defaultdict
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -45,9 +47,84 @@ def normalise_tags(values):
     return tags
 
 
+class SyncStateManager(models.Manager):
+    def advance(self, user_id, by=1):
+        """
+        Take the next `by` change numbers of a user; returns the last.
+
+        The upsert locks the user's row until the transaction ends, so one
+        user's writes commit one after another, in the order of their numbers:
+        a reader never sees a number before every smaller one is committed.
+        `by=0` takes only the lock.
+        """
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        sql = f"""
+            INSERT INTO {table} (user_id, seq, floor) VALUES (%s, %s, 0)
+            ON CONFLICT (user_id) DO UPDATE SET seq = {table}.seq + excluded.seq
+            RETURNING seq
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id, by])
+            return cursor.fetchone()[0]
+
+    def of(self, user_id):
+        """The user's state (unsaved and at zero if they never wrote)."""
+        return self.filter(user_id=user_id).first() or self.model(user_id=user_id)
+
+
+class SyncState(models.Model):
+    """
+    Per user: the number of the latest change to their todos (`seq`), and
+    the newest change number whose tombstone has been pruned (`floor`): a
+    change feed cursor below it may have missed deletions.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True
+    )
+    seq = models.BigIntegerField(default=0)
+    floor = models.BigIntegerField(default=0)
+
+    objects = SyncStateManager()
+
+    def __str__(self):
+        return f"user {self.user_id} at change {self.seq}"
+
+
+def bury(owner_id, todo_ids, first=None):
+    """
+    Record the deletion of `todo_ids` (one owner's) as tombstones, numbered
+    from `first` if change numbers were reserved, else from fresh ones.
+    """
+    if first is None:
+        first = (
+            SyncState.objects.advance(owner_id, by=len(todo_ids)) - len(todo_ids) + 1
+        )
+    Tombstone.objects.bulk_create(
+        [
+            Tombstone(owner_id=owner_id, todo_id=todo_id, seq=first + offset)
+            for offset, todo_id in enumerate(todo_ids)
+        ]
+    )
+
+
 class TodoQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(owner=user)
+
+    def delete(self):
+        # Every deletion leaves a tombstone for the change feed, however the
+        # todos are deleted (the admin's bulk action comes through here).
+        with transaction.atomic(using=self.db, savepoint=False):
+            doomed = defaultdict(list)
+            for pk, owner_id in self.order_by("pk").values_list("pk", "owner_id"):
+                doomed[owner_id].append(pk)
+            for owner_id, todo_ids in doomed.items():
+                bury(owner_id, todo_ids)
+            ids = [pk for todo_ids in doomed.values() for pk in todo_ids]
+            return models.QuerySet.delete(Todo.objects.filter(pk__in=ids))
+
+    delete.alters_data = True
 
     def overdue(self, today):
         return self.filter(self._overdue(today))
@@ -156,6 +233,9 @@ class Todo(models.Model):
     tags = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # The owner's change number (SyncState) of this todo's latest change:
+    # its version for ETags and its place in the change feed.
+    seq = models.BigIntegerField(default=0, editable=False)
 
     objects = TodoQuerySet.as_manager()
 
@@ -170,6 +250,7 @@ class Todo(models.Model):
                 name="todo_owner_created",
             ),
             models.Index(fields=["owner", "due_date"], name="todo_owner_due"),
+            models.Index(fields=["owner", "seq"], name="todo_owner_seq"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -184,16 +265,30 @@ class Todo(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, seq=None, **kwargs):
+        """Save with the next change number of the owner (or `seq`, reserved)."""
         self.title = self.title.strip()
         self.tags = normalise_tags(self.tags)
         if not self.completed:
             self.completed_at = None
         elif self.completed_at is None:
             self.completed_at = timezone.now()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            self.seq = (
+                seq if seq is not None else SyncState.objects.advance(self.owner_id)
+            )
             super().save(*args, **kwargs)
             self._index_tags()
+
+    def delete(self, *args, seq=None, **kwargs):
+        """Delete, leaving a tombstone numbered `seq` (reserved) or the next."""
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            bury(self.owner_id, [self.pk], first=seq)
+            return super().delete(*args, **kwargs)
+
+    delete.alters_data = True
 
     def clean(self):
         super().clean()
@@ -254,3 +349,39 @@ class TodoTag(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TombstoneQuerySet(models.QuerySet):
+    def prune(self, older_than):
+        """
+        Delete tombstones older than `older_than`, raising each owner's feed
+        floor past them (a cursor below the floor may have missed a deletion).
+        Returns how many were deleted.
+        """
+        with transaction.atomic():
+            old = self.filter(deleted_at__lt=older_than)
+            for row in old.values("owner").annotate(newest=models.Max("seq")):
+                SyncState.objects.filter(
+                    user_id=row["owner"], floor__lt=row["newest"]
+                ).update(floor=row["newest"])
+            deleted, _ = old.delete()
+        return deleted
+
+
+class Tombstone(models.Model):
+    """A deleted todo, kept for the change feed until TOMBSTONE_TTL passes."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    todo_id = models.BigIntegerField()
+    seq = models.BigIntegerField()
+    deleted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = TombstoneQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "seq"], name="tombstone_owner_seq")]
+
+    def __str__(self):
+        return f"todo {self.todo_id} deleted (change {self.seq})"

@@ -3,7 +3,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from todoapp.fields import StrictBooleanField, StrictCharField, StrictDateField
+from todoapp.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictDateField,
+    StrictIntegerField,
+)
 from todos.models import MAX_TAG_LENGTH, MAX_TAGS, Todo, normalise_tags
 
 
@@ -73,6 +78,29 @@ class TodoSerializer(serializers.ModelSerializer):
         )
         read_only_fields = ("id", "completed_at", "created_at", "updated_at")
 
+    # A change number reserved by the caller (bulk) can come in the context;
+    # without one, Todo.save() takes the next.
+
+    def create(self, validated_data):
+        todo = Todo(**validated_data)
+        todo.save(seq=self.context.get("seq"))
+        return todo
+
+    def update(self, instance, validated_data):
+        changed = {
+            field: value
+            for field, value in validated_data.items()
+            if getattr(instance, field) != value
+        }
+        if not changed:
+            # Nothing to write: the same version, the same ETag, no change
+            # in the feed (a retried PATCH is harmless).
+            return instance
+        for field, value in changed.items():
+            setattr(instance, field, value)
+        instance.save(seq=self.context.get("seq"))
+        return instance
+
 
 class PriorityCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
@@ -101,3 +129,69 @@ class TodoStatsSerializer(serializers.Serializer):
         child=PriorityCountsSerializer(),
         help_text="Counts per tag carried by these todos.",
     )
+
+
+# --- sync: change feed and bulk operations ------------------------------------
+
+
+class ChangeSerializer(serializers.Serializer):
+    """Documents one change of the feed (built in TodoViewSet.changes)."""
+
+    op = serializers.ChoiceField(choices=["upsert", "delete"])
+    todo = TodoSerializer(required=False, help_text="The todo as it is now (upsert).")
+    etag = serializers.CharField(required=False, help_text="The todo's ETag (upsert).")
+    id = serializers.IntegerField(required=False, help_text="The deleted todo's id.")
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    changes = ChangeSerializer(many=True)
+    cursor = serializers.CharField(
+        help_text="Pass it back as `cursor` for what follows."
+    )
+    has_more = serializers.BooleanField(help_text="More changes wait: fetch again now.")
+
+
+MAX_BULK_OPERATIONS = 100
+
+
+class BulkOperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["create", "update", "delete"])
+    id = StrictIntegerField(
+        min_value=1, max_value=2**63 - 1, required=False, help_text="update, delete"
+    )
+    data = serializers.DictField(
+        required=False, help_text="create: a todo; update: the fields to change"
+    )
+    if_match = StrictCharField(
+        required=False, max_length=200, help_text="update, delete: as If-Match"
+    )
+
+    def validate(self, attrs):
+        op = attrs["op"]
+        if op in ("update", "delete") and "id" not in attrs:
+            raise serializers.ValidationError({"id": [f"Required for {op}."]})
+        if op in ("create", "update") and "data" not in attrs:
+            raise serializers.ValidationError({"data": [f"Required for {op}."]})
+        return attrs
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    operations = serializers.ListField(
+        child=BulkOperationSerializer(), max_length=MAX_BULK_OPERATIONS
+    )
+    atomic = StrictBooleanField(
+        default=False, help_text="All operations or none (424 for those not applied)."
+    )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    """Documents one operation's result (built in todos.bulk)."""
+
+    status = serializers.IntegerField(help_text="201, 200, 204, 400, 404, 412 or 424.")
+    todo = TodoSerializer(required=False)
+    etag = serializers.CharField(required=False)
+    error = serializers.JSONField(required=False, help_text="A problem document.")
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    results = BulkResultSerializer(many=True)

@@ -1,30 +1,59 @@
 from contextlib import contextmanager
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from todoapp.idempotency import idempotent
+from todos.bulk import Batch
 from todos.filters import TodoFilter
-from todos.models import Todo
-from todos.serializers import TodoSerializer, TodoStatsSerializer
+from todos.models import SyncState, Todo
+from todos.serializers import (
+    BulkRequestSerializer,
+    BulkResponseSerializer,
+    ChangeFeedSerializer,
+    TodoSerializer,
+    TodoStatsSerializer,
+)
+from todos.sync import (
+    change_page,
+    collection_etag,
+    not_modified,
+    parse_limit,
+    require_if_match,
+    todo_etag,
+)
+
+CONDITIONAL_READ = {"headers": ["If-None-Match"], "etag": [200], "statuses": [304]}
+CONDITIONAL_WRITE = {"headers": ["If-Match"], "etag": [200], "statuses": [412]}
+IDEMPOTENT_POST = {"headers": ["Idempotency-Key"], "statuses": [409, 422]}
 
 
 class TodoViewSet(viewsets.ModelViewSet):
     serializer_class = TodoSerializer
     filterset_class = TodoFilter
-    locking = False
+    # What todoapp.schema adds to each action's documentation.
+    schema_extras = {
+        "list": CONDITIONAL_READ,
+        "stats": CONDITIONAL_READ,
+        "retrieve": CONDITIONAL_READ,
+        "create": {**IDEMPOTENT_POST, "etag": [201]},
+        "update": CONDITIONAL_WRITE,
+        "partial_update": CONDITIONAL_WRITE,
+        "destroy": {"headers": ["If-Match"], "statuses": [412]},
+        "changes": {"statuses": [410]},
+        "bulk": IDEMPOTENT_POST,
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Todo.objects.none()
         # Scoped queryset: another user's todo is a 404, never a 403.
-        todos = Todo.objects.for_user(self.request.user)
-        if self.locking:
-            todos = todos.select_for_update()
-        return todos
+        return Todo.objects.for_user(self.request.user)
 
     def filter_queryset(self, queryset):
         # The list's filters select todos for the list and stats; a single
@@ -33,38 +62,134 @@ class TodoViewSet(viewsets.ModelViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
+    def get_object(self):
+        todo = super().get_object()
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            require_if_match(self.request, todo_etag(todo))
+        return todo
+
     @contextmanager
-    def row_lock(self):
+    def write_lock(self):
         """
-        Read, change and write a todo in one transaction holding its row
-        lock, so concurrent changes to one todo apply one after another and
-        none is lost (SQLite's IMMEDIATE transactions serialise writers anyway).
+        Read, check, change and write in one transaction holding the user's
+        write lock: concurrent changes apply one after another, none is lost,
+        and of two writes sent with the same If-Match exactly one succeeds.
         """
         with transaction.atomic():
-            self.locking = True
-            try:
-                yield
-            finally:
-                self.locking = False
+            SyncState.objects.advance(self.request.user.pk, by=0)
+            yield
 
-    def update(self, request, *args, **kwargs):
-        with self.row_lock():
-            return super().update(request, *args, **kwargs)
+    # --- reads ---------------------------------------------------------------
 
-    def destroy(self, request, *args, **kwargs):
-        with self.row_lock():
-            return super().destroy(request, *args, **kwargs)
+    def _collection(self, request, answer):
+        """`answer()` behind an ETag of the user's latest change (one query)."""
+        etag = collection_etag(request, SyncState.objects.of(request.user.pk).seq)
+        response = not_modified(request, etag) or answer()
+        response["ETag"] = etag
+        return response
 
-    def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
-
-    def get_success_headers(self, data):
-        return {
-            "Location": reverse("todo-detail", args=[data["id"]], request=self.request)
-        }
+    def list(self, request, *args, **kwargs):
+        return self._collection(request, lambda: super(TodoViewSet, self).list(request))
 
     @extend_schema(responses=TodoStatsSerializer)
     @action(detail=False, pagination_class=None)
     def stats(self, request):
-        todos = self.filter_queryset(self.get_queryset())
-        return Response(todos.stats(today=request.user.today()))
+        def answer():
+            todos = self.filter_queryset(self.get_queryset())
+            return Response(todos.stats(today=request.user.today()))
+
+        return self._collection(request, answer)
+
+    def retrieve(self, request, *args, **kwargs):
+        todo = self.get_object()
+        etag = todo_etag(todo)
+        response = not_modified(request, etag) or Response(
+            self.get_serializer(todo).data
+        )
+        response["ETag"] = etag
+        return response
+
+    # --- writes --------------------------------------------------------------
+
+    def create(self, request, *args, **kwargs):
+        return idempotent(request, lambda: self._create(request))
+
+    def _create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        todo = serializer.save(owner=request.user)
+        location = reverse("todo-detail", args=[todo.pk], request=request)
+        return Response(
+            serializer.data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location, "ETag": todo_etag(todo)},
+        )
+
+    def update(self, request, *args, partial=False, **kwargs):
+        with self.write_lock():
+            serializer = self.get_serializer(
+                self.get_object(), data=request.data, partial=partial
+            )
+            serializer.is_valid(raise_exception=True)
+            todo = serializer.save()
+        return Response(serializer.data, headers={"ETag": todo_etag(todo)})
+
+    def destroy(self, request, *args, **kwargs):
+        with self.write_lock():
+            self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- sync ----------------------------------------------------------------
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "cursor",
+                OpenApiTypes.STR,
+                description="The previous answer's `cursor`; none for a first sync.",
+            ),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description="Changes per answer (default 100; at most 1000).",
+            ),
+        ],
+        responses=ChangeFeedSerializer,
+    )
+    @action(detail=False, pagination_class=None, filter_backends=[])
+    def changes(self, request):
+        """
+        The changes to the caller's todos since `cursor`, oldest first. Apply
+        them in order and follow `cursor` until `has_more` is false.
+        """
+        page = change_page(
+            request.user,
+            request.query_params.get("cursor") or None,
+            parse_limit(request.query_params.get("limit")),
+        )
+        serialize = self.get_serializer
+        changes = [
+            {"op": "upsert", "todo": serialize(item).data, "etag": todo_etag(item)}
+            if isinstance(item, Todo)
+            else {"op": "delete", "id": item.todo_id}
+            for _, item in page.changes
+        ]
+        return Response(
+            {"changes": changes, "cursor": page.cursor, "has_more": page.has_more}
+        )
+
+    @extend_schema(request=BulkRequestSerializer, responses=BulkResponseSerializer)
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def bulk(self, request):
+        """
+        Up to 100 creates, updates (PATCH semantics) and deletes, answered in
+        order; with `atomic`, all of them or none.
+        """
+        return idempotent(request, lambda: self._bulk(request))
+
+    def _bulk(self, request):
+        envelope = BulkRequestSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        batch = Batch(request, envelope.validated_data["operations"])
+        results = batch.run(atomic=envelope.validated_data["atomic"])
+        return Response({"results": results})

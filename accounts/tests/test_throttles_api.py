@@ -167,3 +167,43 @@ def test_user_limit_applies_to_both_carriers_together(settings, user, auth_clien
     assert auth_client.get("/api/v1/auth/me").status_code == 200
     assert cookie.get("/api/v1/auth/me").status_code == 200
     assert_problem(auth_client.get("/api/v1/auth/me"), 429)
+
+
+# --- rate-limit headers ------------------------------------------------------
+
+
+def test_throttled_answers_carry_rate_limit_headers_down_to_the_429(
+    settings, auth_client
+):
+    settings.USER_THROTTLE_RATE = "3/min"
+
+    responses = [auth_client.get("/api/v1/todos") for _ in range(4)]
+
+    assert [r["RateLimit-Limit"] for r in responses] == ["3"] * 4
+    assert [r["RateLimit-Remaining"] for r in responses] == ["2", "1", "0", "0"]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    for response in responses:
+        assert 0 < int(response["RateLimit-Reset"]) <= 60
+    assert responses[-1]["RateLimit-Reset"] == responses[-1]["Retry-After"]
+
+
+def test_signin_reports_the_address_limit(settings, user):
+    settings.AUTH_THROTTLE_RATE = "5/min"
+
+    response = signin()
+
+    assert (response["RateLimit-Limit"], response["RateLimit-Remaining"]) == ("5", "4")
+
+
+def test_the_tightest_limit_is_reported(settings, auth_client):
+    settings.USER_THROTTLE_RATE = "100/min"
+    settings.AUTH_THROTTLE_RATE = "2/min"
+    wrong = {"current_password": "guess", "new_password": "a whole new passphrase"}
+
+    response = auth_client.post("/api/v1/auth/password", wrong)
+
+    assert (response["RateLimit-Limit"], response["RateLimit-Remaining"]) == ("2", "1")
+
+
+def test_unthrottled_endpoints_carry_no_rate_limit_headers(api_client):
+    assert "RateLimit-Limit" not in api_client.get("/api/v1/health")

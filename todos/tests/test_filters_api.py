@@ -244,8 +244,9 @@ def test_list_runs_a_fixed_number_of_queries(
         make_todo(title=f"t{index}", tags=["a", "b"])
 
     for page_size in (1, 50):
-        # 5 = session + user (authentication) + rate counter + count + page.
-        with django_assert_num_queries(5):
+        # 6 = session + user (authentication) + rate counter + sync state
+        # (ETag) + count + page.
+        with django_assert_num_queries(6):
             response = auth_client.get(
                 f"/api/v1/todos?page_size={page_size}&tag=a&priority=medium&search=t"
                 "&ordering=-due_date&overdue=false"

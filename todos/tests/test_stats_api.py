@@ -130,7 +130,7 @@ def test_stats_run_a_fixed_number_of_queries(
     for index in range(30):
         make_todo(title=str(index), tags=[f"tag{index % 7}", "common"])
 
-    # 5 = session + user (authentication) + rate counter + one aggregate
-    # + one per-tag group.
-    with django_assert_num_queries(5):
+    # 6 = session + user (authentication) + rate counter + sync state (ETag)
+    # + one aggregate + one per-tag group.
+    with django_assert_num_queries(6):
         assert auth_client.get("/api/v1/todos/stats?completed=false").status_code == 200

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from todos.models import Todo, TodoTag
+from todos.models import SyncState, Todo, TodoTag
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_TODOS = 25
@@ -121,6 +121,9 @@ class Command(BaseCommand):
         today = timezone.localdate()
         batch = []
         for owner in owners:
+            # bulk_create skips Todo.save(): change numbers are reserved here.
+            last = SyncState.objects.advance(owner.pk, by=todos_each)
+            seqs = iter(range(last - todos_each + 1, last + 1))
             for _ in range(todos_each):
                 completed = rng.random() < 0.35
                 created_at = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
@@ -138,6 +141,7 @@ class Command(BaseCommand):
                         completed_at=created_at if completed else None,
                         tags=rng.sample(TAGS, k=rng.choice([0, 1, 1, 2, 3])),
                         created_at=created_at,
+                        seq=next(seqs),
                     )
                 )
         # bulk_create skips Todo.save(), so the tag index is written here too.

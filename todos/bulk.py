@@ -1,0 +1,100 @@
+"""
+`POST todos/bulk`: many creates, updates and deletes in one request.
+
+Each operation follows the rules of its single-todo endpoint (the same
+serializer, the same owner scoping, the same If-Match check). The batch holds
+the user's write lock (SyncState) and reserves one change number per
+operation up front; the todos it names are read in one query. So an operation
+costs only its own writes.
+"""
+
+from itertools import count
+
+from django.db import transaction
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+
+from todoapp.exceptions import PreconditionFailed, api_exception_handler, problem
+from todos.models import SyncState, Todo
+from todos.serializers import TodoSerializer
+from todos.sync import if_match_passes, todo_etag
+
+NOT_APPLIED = status.HTTP_424_FAILED_DEPENDENCY
+
+
+def _error(exc):
+    """A problem document for `exc`, as the single-todo endpoint would send."""
+    return api_exception_handler(exc, {}).data
+
+
+class Batch:
+    def __init__(self, request, operations):
+        self.request = request
+        self.user = request.user
+        self.operations = operations
+
+    def run(self, atomic):
+        with transaction.atomic():
+            last = SyncState.objects.advance(self.user.pk, by=len(self.operations))
+            self.seqs = count(last - len(self.operations) + 1)
+            ids = {op["id"] for op in self.operations if "id" in op}
+            self.todos = {
+                todo.pk: todo
+                for todo in Todo.objects.for_user(self.user).filter(pk__in=ids)
+            }
+            results = [self._apply(op) for op in self.operations]
+            failed = [
+                index for index, result in enumerate(results) if result["status"] >= 400
+            ]
+            if atomic and failed:
+                transaction.set_rollback(True)
+                return [
+                    result if index in failed else self._not_applied(failed)
+                    for index, result in enumerate(results)
+                ]
+        return results
+
+    def _apply(self, op):
+        try:
+            return getattr(self, f"_{op['op']}")(op)
+        except (ValidationError, NotFound, PreconditionFailed) as exc:
+            return {"status": exc.status_code, "error": _error(exc)}
+
+    def _serializer(self, *args, **kwargs):
+        context = {"request": self.request, "seq": next(self.seqs)}
+        return TodoSerializer(*args, context=context, **kwargs)
+
+    def _existing(self, op):
+        todo = self.todos.get(op["id"])
+        if todo is None:
+            raise NotFound("No Todo matches the given query.")
+        if not if_match_passes(op.get("if_match"), todo_etag(todo)):
+            raise PreconditionFailed()
+        return todo
+
+    def _saved(self, serializer, status_code):
+        serializer.is_valid(raise_exception=True)
+        todo = serializer.save(**({} if serializer.instance else {"owner": self.user}))
+        return {"status": status_code, "todo": serializer.data, "etag": todo_etag(todo)}
+
+    def _create(self, op):
+        return self._saved(self._serializer(data=op["data"]), status.HTTP_201_CREATED)
+
+    def _update(self, op):
+        todo = self._existing(op)
+        serializer = self._serializer(todo, data=op["data"], partial=True)
+        return self._saved(serializer, status.HTTP_200_OK)
+
+    def _delete(self, op):
+        todo = self._existing(op)
+        todo.delete(seq=next(self.seqs))
+        del self.todos[op["id"]]
+        return {"status": status.HTTP_204_NO_CONTENT}
+
+    @staticmethod
+    def _not_applied(failed):
+        positions = ", ".join(str(index) for index in failed)
+        detail = (
+            f"Not applied: the batch is atomic and operation(s) {positions} failed."
+        )
+        return {"status": NOT_APPLIED, "error": problem(NOT_APPLIED, detail)}

@@ -82,23 +82,34 @@ class TodoViewSet(viewsets.ModelViewSet):
     # --- reads ---------------------------------------------------------------
 
     def _collection(self, request, answer):
-        """`answer()` behind an ETag of the user's latest change (one query)."""
+        """
+        `answer(todos)` behind an ETag of the user's latest change: a match
+        costs one small query. The query parameters are checked first, as a
+        request that would be a 400 is one whatever its preconditions.
+        """
+        todos = self.filter_queryset(self.get_queryset())  # 400 on bad filters
+        if self.paginator is not None:
+            self.paginator.get_page_size(request)  # 400 on a bad page_size
         etag = collection_etag(request, SyncState.objects.of(request.user.pk).seq)
-        response = not_modified(request, etag) or answer()
+        response = not_modified(request, etag) or answer(todos)
         response["ETag"] = etag
         return response
 
     def list(self, request, *args, **kwargs):
-        return self._collection(request, lambda: super(TodoViewSet, self).list(request))
+        def answer(todos):
+            page = self.paginate_queryset(todos)
+            return self.get_paginated_response(
+                self.get_serializer(page, many=True).data
+            )
+
+        return self._collection(request, answer)
 
     @extend_schema(responses=TodoStatsSerializer)
     @action(detail=False, pagination_class=None)
     def stats(self, request):
-        def answer():
-            todos = self.filter_queryset(self.get_queryset())
-            return Response(todos.stats(today=request.user.today()))
-
-        return self._collection(request, answer)
+        return self._collection(
+            request, lambda todos: Response(todos.stats(today=request.user.today()))
+        )
 
     def retrieve(self, request, *args, **kwargs):
         todo = self.get_object()
@@ -167,9 +178,11 @@ class TodoViewSet(viewsets.ModelViewSet):
             request.query_params.get("cursor") or None,
             parse_limit(request.query_params.get("limit")),
         )
-        serialize = self.get_serializer
+        upserts = [item for _, item in page.changes if isinstance(item, Todo)]
+        # One serializer for the page, not one per todo.
+        rendered = iter(self.get_serializer(upserts, many=True).data)
         changes = [
-            {"op": "upsert", "todo": serialize(item).data, "etag": todo_etag(item)}
+            {"op": "upsert", "todo": next(rendered), "etag": todo_etag(item)}
             if isinstance(item, Todo)
             else {"op": "delete", "id": item.todo_id}
             for _, item in page.changes

@@ -48,6 +48,8 @@ def schemathesis(server, token, *selection):
     schemathesis_cli = Path(sys.executable).with_name("schemathesis")
     command = [
         str(schemathesis_cli),
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{server.url}/api/schema/",
         "--header",

@@ -212,3 +212,24 @@ def test_conditional_collection_costs_one_small_query(
     # 4 = session + user (authentication) + rate counter + the sync state.
     with django_assert_num_queries(4):
         assert auth_client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [("completed=maybe", "completed"), ("page_size=0", "page_size")],
+)
+def test_bad_query_is_400_even_with_a_matching_if_none_match(
+    auth_client, todo, query, field
+):
+    # Found by fuzzing: a request that is a 400 without preconditions must
+    # not turn into a 304 with them (RFC 9110 13.2.1).
+    response = auth_client.get(f"/api/v1/todos?{query}", HTTP_IF_NONE_MATCH="*")
+
+    assert_problem(response, 400, field=field)
+
+
+def test_stale_if_match_is_checked_before_the_body(auth_client, todo):
+    # RFC 9110 13.2.1: preconditions come before the content is processed.
+    response = auth_client.patch(url(todo), {"title": ""}, HTTP_IF_MATCH='"stale"')
+
+    assert_problem(response, 412)

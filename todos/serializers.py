@@ -184,13 +184,18 @@ class BulkRequestSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"$ref": "#/components/schemas/Problem"})
+class ProblemField(serializers.JSONField):
+    """A problem document, as the single-todo endpoint would answer."""
+
+
 class BulkResultSerializer(serializers.Serializer):
     """Documents one operation's result (built in todos.bulk)."""
 
     status = serializers.IntegerField(help_text="201, 200, 204, 400, 404, 412 or 424.")
     todo = TodoSerializer(required=False)
     etag = serializers.CharField(required=False)
-    error = serializers.JSONField(required=False, help_text="A problem document.")
+    error = ProblemField(required=False)
 
 
 class BulkResponseSerializer(serializers.Serializer):

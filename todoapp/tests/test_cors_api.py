@@ -72,3 +72,29 @@ def test_security_headers_on_errors_and_preflights_too(api_client):
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Referrer-Policy"] == "same-origin"
         assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_preflight_allows_the_sync_headers(api_client):
+    response = api_client.options(
+        "/api/v1/todos/1",
+        HTTP_ORIGIN=ALLOWED,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="PATCH",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="if-match, idempotency-key, if-none-match",
+    )
+
+    allowed = response["Access-Control-Allow-Headers"].lower()
+    assert {"if-match", "if-none-match", "idempotency-key"} <= {
+        header.strip() for header in allowed.split(",")
+    }
+
+
+def test_sync_and_rate_limit_headers_are_exposed(auth_client):
+    response = auth_client.get("/api/v1/todos", HTTP_ORIGIN=ALLOWED)
+
+    exposed = {h.strip() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {
+        "ETag",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+    } <= exposed

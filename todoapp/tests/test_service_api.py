@@ -177,3 +177,37 @@ def test_problem_for_unknown_api_path_has_request_id(api_client):
 
     assert_problem(response, 404)
     assert response["X-Request-ID"]
+
+
+def test_schema_documents_sync_headers_and_statuses(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    paths = schema["paths"]
+
+    def headers(operation):
+        return {
+            p["name"] for p in operation.get("parameters", []) if p["in"] == "header"
+        }
+
+    detail = paths["/api/v1/todos/{id}"]
+    assert "If-None-Match" in headers(detail["get"])
+    assert {"304", "200"} <= set(detail["get"]["responses"])
+    assert "ETag" in detail["get"]["responses"]["200"]["headers"]
+    for method in ("put", "patch", "delete"):
+        assert "If-Match" in headers(detail[method])
+        assert "412" in detail[method]["responses"]
+    for path in ("/api/v1/todos", "/api/v1/todos/bulk"):
+        post = paths[path]["post"]
+        assert "Idempotency-Key" in headers(post)
+        assert {"409", "422"} <= set(post["responses"])
+    for path in ("/api/v1/todos", "/api/v1/todos/stats"):
+        assert "304" in paths[path]["get"]["responses"]
+    assert "410" in paths["/api/v1/todos/changes"]["get"]["responses"]
+    assert {
+        "/api/v1/auth/tokens",
+        "/api/v1/auth/tokens/{id}",
+        "/api/v1/auth/sessions",
+        "/api/v1/auth/password",
+        "/api/v1/auth/signout-all",
+    } <= set(paths)
+    listed = paths["/api/v1/todos"]["get"]["responses"]["200"]["headers"]
+    assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(listed)

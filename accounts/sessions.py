@@ -32,6 +32,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from accounts import tokens
+from accounts.backends import loaded_with_session
 from accounts.client import client_info
 from accounts.models import ApiToken
 
@@ -71,7 +72,9 @@ class SessionStore(DatabaseSessionStore):
 
     def _get_session_from_db(self):
         try:
-            return self.model.objects.get(
+            # The user and their sync state come along in the same query: see
+            # accounts.backends.SessionUserBackend.
+            return self.model.objects.select_related("user", "user__syncstate").get(
                 key_hash=hash_key(self.session_key), expire_date__gt=timezone.now()
             )
         except self.model.DoesNotExist:
@@ -79,6 +82,7 @@ class SessionStore(DatabaseSessionStore):
 
     def load(self):
         row = self._get_session_from_db()
+        loaded_with_session.set(row.user if row is not None else None)
         if row is None:
             return {}
         self._note_use(row)
@@ -234,7 +238,7 @@ def start_session(request, user):
     """
     if not request.session.is_empty():
         request.session.flush()
-    auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     return request.session
 
 

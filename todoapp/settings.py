@@ -205,6 +205,7 @@ if REDIS_URL:
 # --- Accounts, sessions, passwords ------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.SessionUserBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

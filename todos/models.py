@@ -67,9 +67,17 @@ class SyncStateManager(models.Manager):
             cursor.execute(sql, [user_id, by])
             return cursor.fetchone()[0]
 
-    def of(self, user_id):
-        """The user's state (unsaved and at zero if they never wrote)."""
-        return self.filter(user_id=user_id).first() or self.model(user_id=user_id)
+    def of(self, user):
+        """
+        The user's state (unsaved and at zero if they never wrote). The
+        session that authenticated the request brought it along (see
+        accounts.sessions): a committed state as of the request's start, at
+        no extra query.
+        """
+        try:
+            return user.syncstate
+        except SyncState.DoesNotExist:
+            return self.model(user=user)
 
 
 class SyncState(models.Model):

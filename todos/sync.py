@@ -118,7 +118,7 @@ def change_page(user, cursor, limit):
     The changes to `user`'s todos after `cursor` (None: every current todo),
     at most `limit`. Three queries, whatever the size of the page.
     """
-    state = SyncState.objects.of(user.pk)
+    state = SyncState.objects.of(user)
     after = None if cursor is None else decode_cursor(cursor)
     if after is not None and not state.floor <= after <= state.seq:
         raise Gone(

@@ -36,6 +36,7 @@ IDEMPOTENT_POST = {"headers": ["Idempotency-Key"], "statuses": [409, 422]}
 class TodoViewSet(viewsets.ModelViewSet):
     serializer_class = TodoSerializer
     filterset_class = TodoFilter
+    reserved_seq = None
     # What todoapp.schema adds to each action's documentation.
     schema_extras = {
         "list": CONDITIONAL_READ,
@@ -57,8 +58,12 @@ class TodoViewSet(viewsets.ModelViewSet):
 
     def filter_queryset(self, queryset):
         # The list's filters select todos for the list and stats; a single
-        # todo is addressed by its id alone.
-        if self.action not in ("list", "stats"):
+        # todo is addressed by its id alone. Without any filter parameter the
+        # FilterSet (a form built and validated per request) is skipped.
+        params = self.request.query_params
+        if self.action not in ("list", "stats") or not any(
+            name in params for name in TodoFilter.base_filters
+        ):
             return queryset
         return super().filter_queryset(queryset)
 
@@ -74,23 +79,31 @@ class TodoViewSet(viewsets.ModelViewSet):
         Read, check, change and write in one transaction holding the user's
         write lock: concurrent changes apply one after another, none is lost,
         and of two writes sent with the same If-Match exactly one succeeds.
+        Taking the lock takes the change number the write will carry (left
+        unused if the write changes nothing).
         """
         with transaction.atomic():
-            SyncState.objects.advance(self.request.user.pk, by=0)
-            yield
+            self.reserved_seq = SyncState.objects.advance(self.request.user.pk)
+            try:
+                yield
+            finally:
+                self.reserved_seq = None
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "seq": self.reserved_seq}
 
     # --- reads ---------------------------------------------------------------
 
     def _collection(self, request, answer):
         """
         `answer(todos)` behind an ETag of the user's latest change: a match
-        costs one small query. The query parameters are checked first, as a
-        request that would be a 400 is one whatever its preconditions.
+        costs no query beyond authentication. The query parameters are checked
+        first: a request that would be a 400 is one whatever its preconditions.
         """
         todos = self.filter_queryset(self.get_queryset())  # 400 on bad filters
         if self.paginator is not None:
             self.paginator.get_page_size(request)  # 400 on a bad page_size
-        etag = collection_etag(request, SyncState.objects.of(request.user.pk).seq)
+        etag = collection_etag(request, SyncState.objects.of(request.user).seq)
         response = not_modified(request, etag) or answer(todos)
         response["ETag"] = etag
         return response
@@ -147,7 +160,7 @@ class TodoViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         with self.write_lock():
-            self.get_object().delete()
+            self.get_object().delete(seq=self.reserved_seq)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # --- sync ----------------------------------------------------------------

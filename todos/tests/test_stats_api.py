@@ -122,15 +122,3 @@ def test_stats_today_is_the_users_local_date(auth_client, user, make_todo):
 
 def test_stats_require_authentication(api_client):
     assert_problem(api_client.get("/api/v1/todos/stats"), 401)
-
-
-def test_stats_run_a_fixed_number_of_queries(
-    auth_client, make_todo, django_assert_num_queries
-):
-    for index in range(30):
-        make_todo(title=str(index), tags=[f"tag{index % 7}", "common"])
-
-    # 6 = session + user (authentication) + rate counter + sync state (ETag)
-    # + one aggregate + one per-tag group.
-    with django_assert_num_queries(6):
-        assert auth_client.get("/api/v1/todos/stats?completed=false").status_code == 200

@@ -404,16 +404,3 @@ def test_options_describes_the_endpoint(auth_client, make_todo, path):
 
     assert response.status_code == 200
     assert "GET" in response["Allow"]
-
-
-# --- query budgets -----------------------------------------------------------
-
-
-def test_detail_runs_a_fixed_number_of_queries(
-    auth_client, make_todo, django_assert_num_queries
-):
-    todo = make_todo(tags=["a", "b", "c"])
-
-    # 4 = session + user (authentication) + rate counter + the todo.
-    with django_assert_num_queries(4):
-        assert auth_client.get(f"/api/v1/todos/{todo.pk}").status_code == 200

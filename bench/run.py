@@ -1,0 +1,380 @@
+"""
+Load benchmark of one data set: `python -m bench.run --scale small|large`.
+
+Creates the benchmark database if needed and migrates it, seeds it (or reuses
+the data set), serves the project with gunicorn in production mode (the
+project's gunicorn.conf.py; bench.settings only adds the ceiling endpoint and
+per-request cost headers), drives it with wrk over loopback, and writes
+bench/results/<scale>.json. `python -m bench.report` turns the results of
+both scales into the table (`make bench` runs all three).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import dj_database_url
+import psycopg
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "bench" / "results"
+SECRET_KEY = "bench-secret-key-" + "b" * 40
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/todoapp_bench"
+
+CONNECTIONS = 16
+PEAK_SECONDS = 10
+MODERATE_SECONDS = 10
+MODERATE_SHARE = 0.7  # of the measured peak
+TOKENS_PER_SCENARIO = 1000
+
+# name: (population, description)
+SCENARIOS = {
+    "ceiling": ("typical", "static JSON of a list page's size, no database"),
+    "list": ("typical", "GET todos, default page"),
+    "list_filtered": ("typical", "GET todos, filters + search + ordering"),
+    "list_heavy": ("heavy", "GET todos, the 100,000-todo user"),
+    "detail": ("typical", "GET todos/{id}"),
+    "create": ("typical", "POST todos"),
+    "patch": ("typical", "PATCH todos/{id} (toggle completed)"),
+    "stats": ("typical", "GET todos/stats, typical user"),
+    "stats_heavy": ("heavy", "GET todos/stats, the 100,000-todo user"),
+    "changes": ("power", "GET todos/changes, 100 changes behind"),
+    "bulk": ("typical", "POST todos/bulk, 50 operations"),
+    "list_304": ("typical", "GET todos with If-None-Match: 304"),
+    "signin": ("typical", "POST auth/signin (Argon2)"),
+    "mix": ("typical", "60% list, 15% detail, 10% create, 10% patch, 5% stats"),
+}
+# wrk's scenario name for those that share another's requests.
+REQUESTS_OF = {"list_heavy": "list", "stats_heavy": "stats"}
+
+
+def database_url(scale):
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    return url if scale == "large" else f"{url}_small"
+
+
+def server_env(url, **extra):
+    from todoapp.testservers import project_env
+
+    return project_env(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DJANGO_SECRET_KEY=SECRET_KEY,
+        REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"),
+        # The benchmark measures the API, not its rate limits (the counting
+        # itself still runs on every request).
+        AUTH_THROTTLE_RATE="100000000/min",
+        USER_THROTTLE_RATE="100000000/hour",
+        SIGNIN_MAX_FAILURES="100000000",
+        LOG_LEVEL="INFO",
+        **extra,
+    )
+
+
+def ensure_database(url):
+    config = dj_database_url.parse(url)
+    with psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env=server_env(url),
+        check=True,
+    )
+
+
+def setup_django(url):
+    os.environ.update(server_env(url))
+    import django
+
+    django.setup()
+
+
+def reset_leftovers():
+    """Undo what earlier benchmark runs wrote, so runs start alike."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM todos_todotag WHERE todo_id IN "
+            "(SELECT id FROM todos_todo WHERE title LIKE 'bench new todo%%')"
+        )
+        cursor.execute("DELETE FROM todos_todo WHERE title LIKE 'bench new todo%%'")
+        cursor.execute(
+            "TRUNCATE accounts_session, accounts_ratelimitcounter, "
+            "todoapp_idempotencykey, todos_tombstone"
+        )
+        cursor.execute("VACUUM ANALYZE todos_todo")
+
+
+def issue_tokens(population, count):
+    """Bearer tokens (real sessions) for `count` users of a population."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.db.models import Count
+
+    from accounts.models import Session, User
+    from accounts.sessions import SessionStore, hash_key
+    from bench.seed import HEAVY_EMAIL
+    from todos.models import SyncState, Todo
+    from todos.sync import encode_cursor
+
+    users = User.objects.filter(email__startswith="bench-")
+    if population == "heavy":
+        users = users.filter(email=HEAVY_EMAIL)
+    elif population == "power":
+        users = users.filter(email__startswith="bench-power-")
+    else:
+        users = users.filter(email__startswith="bench-user-")
+    users = list(users.annotate(n=Count("todos")).filter(n__gt=0).order_by("?")[:count])
+    lines, rows = [], []
+    store = SessionStore()
+    for user in users:
+        key = store._get_new_session_key()
+        data = {
+            SESSION_KEY: str(user.pk),
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+            BACKEND_SESSION_KEY: settings.AUTHENTICATION_BACKENDS[0],
+        }
+        rows.append(
+            Session(
+                key_hash=hash_key(key),
+                session_data=store.encode(data),
+                user=user,
+                expire_date=store.get_expiry_date(),
+            )
+        )
+        ids = (
+            Todo.objects.filter(owner=user)
+            .order_by("-created_at")
+            .values_list("pk", flat=True)
+        )
+        seq = SyncState.objects.of(user).seq
+        lines.append(
+            [
+                key,
+                user.email,
+                ",".join(map(str, ids[:20])),
+                encode_cursor(max(seq - 100, 0)),
+                "",
+            ]
+        )
+    Session.objects.bulk_create(rows)
+    return lines
+
+
+class Server:
+    """gunicorn with the project's configuration, as deployed."""
+
+    def __init__(self, url, **env):
+        from todoapp.testservers import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = server_env(url, **env)
+
+    def __enter__(self):
+        from todoapp.testservers import wait_until
+
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def answers():
+            try:
+                return requests.get(f"{self.url}/api/v1/health", timeout=2).ok
+            except requests.ConnectionError:
+                return False
+
+        import requests
+
+        wait_until(answers, 60, interval=0.2, what="gunicorn answering")
+        return self
+
+    def worker_pids(self):
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()]
+
+    def worker_memory(self, field):
+        """Each worker's VmRSS or VmHWM (peak), in MiB."""
+        sizes = []
+        for pid in self.worker_pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        return sizes
+
+    def __exit__(self, *exc_info):
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def wrk(server, scenario, datafile, seconds, pause_ms=0):
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BASE_DIR / "bench" / "wrk.lua"),
+        server.url,
+        "--",
+        REQUESTS_OF.get(scenario, scenario),
+        str(datafile),
+        str(pause_ms),
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(
+        line for line in output.splitlines() if line.startswith("BENCH_RESULT ")
+    )
+    raw = json.loads(line.removeprefix("BENCH_RESULT "))
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "rps": round(raw["ok"] / seconds, 1),
+        "requests": raw["requests"],
+        "non_2xx": raw["bad"] + raw["socket_errors"],
+        "p50_ms": raw["p50_us"] / 1000,
+        "p95_ms": raw["p95_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
+        "queries_per_request": round(raw["queries"] / raw["costed"], 2)
+        if raw["costed"]
+        else 0,
+        "cpu_ms_per_request": round(raw["cpu_us"] / raw["costed"] / 1000, 3)
+        if raw["costed"]
+        else 0,
+    }
+
+
+def paced(server, scenario, datafile, target_rps):
+    """wrk at about `target_rps`: each connection pauses between requests."""
+    pause = max(0, CONNECTIONS / target_rps * 1000 - 2)
+    probe = wrk(server, scenario, datafile, 3, int(pause))
+    if probe["rps"]:
+        # Correct the pause once by what was achieved.
+        pause = max(0, pause * probe["rps"] / target_rps)
+    return wrk(server, scenario, datafile, MODERATE_SECONDS, int(pause))
+
+
+def prepare_etags(server, lines):
+    import requests
+
+    for line in lines:
+        response = requests.get(
+            f"{server.url}/api/v1/todos",
+            headers={"Authorization": f"Bearer {line[0]}"},
+            timeout=30,
+        )
+        line[4] = response.headers["ETag"]
+
+
+def run(scale, soak_seconds):
+    url = database_url(scale)
+    print(f"== {scale}: database {dj_database_url.parse(url)['NAME']}")
+    ensure_database(url)
+    setup_django(url)
+    from bench.seed import seed
+
+    seed(scale)
+    reset_leftovers()
+    populations = {
+        name: issue_tokens(name, TOKENS_PER_SCENARIO)
+        for name in ("typical", "heavy", "power")
+    }
+    results = {"scale": scale, "connections": CONNECTIONS, "scenarios": {}}
+    workdir = Path(tempfile.mkdtemp(prefix="todoapp-bench-"))
+    with Server(url) as server:
+        for name, (population, description) in SCENARIOS.items():
+            lines = populations[population]
+            if name == "list_304":
+                prepare_etags(server, lines)
+            datafile = workdir / f"{name}.tsv"
+            datafile.write_text("".join("\t".join(line) + "\n" for line in lines))
+            peak = wrk(server, name, datafile, PEAK_SECONDS)
+            moderate = paced(server, name, datafile, peak["rps"] * MODERATE_SHARE)
+            results["scenarios"][name] = {
+                "description": description,
+                "peak": peak,
+                "moderate": moderate,
+            }
+            print(
+                f"  {name:<14} {peak['rps']:>8.0f} req/s"
+                f"  p50 {moderate['p50_ms']:6.2f} ms  p99 {moderate['p99_ms']:6.2f} ms"
+                f"  {peak['queries_per_request']:5.1f} q/req"
+                f"  non-2xx {peak['non_2xx'] + moderate['non_2xx']}"
+            )
+        results["workers"] = len(server.worker_pids())
+        results["peak_rss_mib"] = round(max(server.worker_memory("VmHWM")), 1)
+    if soak_seconds:
+        results["soak"] = soak(url, populations["typical"], workdir, soak_seconds)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{scale}.json").write_text(json.dumps(results, indent=2))
+    reset_leftovers()
+    return results
+
+
+def soak(url, lines, workdir, seconds):
+    """A long mixed run without worker recycling: does worker memory grow?"""
+    datafile = workdir / "soak.tsv"
+    datafile.write_text("".join("\t".join(line) + "\n" for line in lines))
+    with Server(url, GUNICORN_MAX_REQUESTS="0") as server:
+        wrk(server, "mix", datafile, 20)  # warm up
+        start = server.worker_memory("VmRSS")
+        load = wrk(server, "mix", datafile, seconds)
+        end = server.worker_memory("VmRSS")
+    print(f"  soak {seconds} s: RSS per worker {max(start):.1f} -> {max(end):.1f} MiB")
+    return {
+        "seconds": seconds,
+        "rps": load["rps"],
+        "non_2xx": load["non_2xx"],
+        "rss_start_mib": [round(size, 1) for size in start],
+        "rss_end_mib": [round(size, 1) for size in end],
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", choices=["small", "large"], default="small")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=None,
+        help="Seconds of the memory-growth run (default 300 at large, 0 small).",
+    )
+    args = parser.parse_args()
+    soak_seconds = (
+        args.soak if args.soak is not None else (300 if args.scale == "large" else 0)
+    )
+    run(args.scale, soak_seconds)
+
+
+if __name__ == "__main__":
+    main()

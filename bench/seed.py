@@ -1,0 +1,218 @@
+"""
+The benchmark's data set, written with COPY.
+
+`large`: 10,000 users and 1,000,000 todos, skewed like real use: most users
+have tens of todos, 1% have 1,000-10,000, one has 100,000. `small`: the same
+shape at 1/100 of the size. Varied priorities, tags, due dates (past, future,
+none); about a third completed. Seeding is idempotent: a data set already in
+the database (recorded in table bench_seed) is reused.
+"""
+
+import datetime as dt
+import json
+import random
+import sys
+import time
+
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
+
+SCALES = {"small": 0.01, "large": 1.0}
+PASSWORD = "bench-password-not-secret"
+TITLES = [
+    "Buy groceries",
+    "Call the dentist",
+    "Renew passport",
+    "Pay the electricity bill",
+    "Write the quarterly report",
+    "Book flights",
+    "Fix the leaking tap",
+    "Plan the team offsite",
+    "Read a chapter",
+    "Go for a run",
+    "Review pull requests",
+    "Water the plants",
+    "Prepare the slides",
+    "Back up the laptop",
+    "Send the invoice",
+]
+DESCRIPTIONS = [
+    None,
+    None,
+    None,
+    "Before the end of the week.",
+    "Ask about the Thursday slot.",
+    "Check the notes from last time first.",
+]
+TAGS = [
+    "work",
+    "home",
+    "errands",
+    "health",
+    "finance",
+    "travel",
+    "reading",
+    "urgent",
+    "family",
+    "garden",
+    "car",
+    "someday",
+]
+
+HEAVY_EMAIL = "bench-heavy@example.com"
+
+
+def plan(scale, rng):
+    """Per user (id from 1): (email, number of todos). User 1 is the heavy one."""
+    factor = SCALES[scale]
+    users = round(10_000 * factor)
+    total = round(1_000_000 * factor)
+    heavy = round(100_000 * factor)
+    power = [
+        rng.randint(round(1_000 * factor), round(10_000 * factor))
+        for _ in range(max(1, users // 100))
+    ]
+    typical_users = users - 1 - len(power)
+    average = (total - heavy - sum(power)) / typical_users
+    typical = [
+        max(1, round(rng.gauss(average, average / 3))) for _ in range(typical_users)
+    ]
+    # Make the total exact.
+    surplus = total - heavy - sum(power) - sum(typical)
+    step = 1 if surplus > 0 else -1
+    index = 0
+    while surplus:
+        if typical[index] + step >= 1:
+            typical[index] += step
+            surplus -= step
+        index = (index + 1) % typical_users
+    users_plan = [(HEAVY_EMAIL, heavy)]
+    users_plan += [
+        (f"bench-power-{n}@example.com", count) for n, count in enumerate(power)
+    ]
+    users_plan += [
+        (f"bench-user-{n}@example.com", count) for n, count in enumerate(typical)
+    ]
+    return users_plan
+
+
+def is_seeded(scale):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_seed (scale text PRIMARY KEY, "
+            "seeded_at timestamptz NOT NULL DEFAULT now())"
+        )
+        cursor.execute("SELECT 1 FROM bench_seed WHERE scale = %s", [scale])
+        return cursor.fetchone() is not None
+
+
+def _progress(label, done, total, started):
+    width = 30
+    filled = int(width * done / total) if total else width
+    rate = done / max(time.monotonic() - started, 1e-9)
+    sys.stderr.write(
+        f"\r  {label:<6} [{'#' * filled}{'.' * (width - filled)}] "
+        f"{done:>9,}/{total:,} ({rate:,.0f}/s)"
+    )
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def seed(scale, seed_value=20261124):
+    """Write the data set for `scale` unless it is there already."""
+    if is_seeded(scale):
+        print(f"Reusing the {scale} data set already seeded.")
+        return
+    rng = random.Random(seed_value)
+    users = plan(scale, rng)
+    total_todos = sum(count for _, count in users)
+    print(f"Seeding {scale}: {len(users):,} users, {total_todos:,} todos")
+    started = time.monotonic()
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    password = make_password(PASSWORD)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE accounts_user, todos_todo, todos_todotag, todos_syncstate, "
+            "todos_tombstone, accounts_session, accounts_ratelimitcounter, "
+            "todoapp_idempotencykey RESTART IDENTITY CASCADE"
+        )
+        with cursor.copy(
+            "COPY accounts_user (id, password, is_superuser, email, name, timezone, "
+            "is_active, is_staff, created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for user_id, (email, _) in enumerate(users, start=1):
+                copy.write_row(
+                    (user_id, password, False, email, "", "UTC", True, False, now, now)
+                )
+        todo_id = tag_id = 0
+        todo_started = time.monotonic()
+        with cursor.copy(
+            "COPY todos_todo (id, owner_id, title, description, priority, due_date, "
+            "completed, completed_at, tags, created_at, updated_at, seq) FROM STDIN"
+        ) as copy:
+            tag_rows = []
+            for user_id, (_, count) in enumerate(users, start=1):
+                for seq in range(1, count + 1):
+                    todo_id += 1
+                    created = now - dt.timedelta(seconds=rng.randint(0, 365 * 86400))
+                    completed = rng.random() < 1 / 3
+                    due = rng.random()
+                    due_date = (
+                        None
+                        if due < 0.3
+                        else today - dt.timedelta(days=rng.randint(1, 60))
+                        if due < 0.65
+                        else today + dt.timedelta(days=rng.randint(0, 90))
+                    )
+                    tags = rng.sample(TAGS, k=rng.choice((0, 1, 1, 2, 2, 3)))
+                    copy.write_row(
+                        (
+                            todo_id,
+                            user_id,
+                            f"{rng.choice(TITLES)} {seq}",
+                            rng.choice(DESCRIPTIONS),
+                            rng.choice((1, 2, 2, 3)),
+                            due_date,
+                            completed,
+                            created if completed else None,
+                            json.dumps(tags),
+                            created,
+                            created,
+                            seq,
+                        )
+                    )
+                    for tag in tags:
+                        tag_id += 1
+                        tag_rows.append((tag_id, todo_id, user_id, tag))
+                    if todo_id % 50_000 == 0:
+                        _progress("todos", todo_id, total_todos, todo_started)
+        _progress("todos", todo_id, total_todos, todo_started)
+        tags_started = time.monotonic()
+        with cursor.copy(
+            "COPY todos_todotag (id, todo_id, owner_id, name) FROM STDIN"
+        ) as copy:
+            for index, row in enumerate(tag_rows, start=1):
+                copy.write_row(row)
+                if index % 100_000 == 0:
+                    _progress("tags", index, len(tag_rows), tags_started)
+        _progress("tags", len(tag_rows), len(tag_rows), tags_started)
+        with cursor.copy(
+            "COPY todos_syncstate (user_id, seq, floor) FROM STDIN"
+        ) as copy:
+            for user_id, (_, count) in enumerate(users, start=1):
+                copy.write_row((user_id, count, 0))
+        for table in ("accounts_user", "todos_todo", "todos_todotag"):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        cursor.execute("INSERT INTO bench_seed (scale) VALUES (%s)", [scale])
+    # Fresh statistics and visibility map: what a settled database has.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(
+        f"Seeded {total_todos:,} todos and {len(tag_rows):,} tags "
+        f"in {time.monotonic() - started:.0f} s."
+    )

@@ -35,6 +35,7 @@ from accounts import tokens
 from accounts.backends import loaded_with_session
 from accounts.client import client_info
 from accounts.models import ApiToken
+from accounts.session_lookup import find_session
 
 API_TOKEN_PREFIX = ApiToken.PREFIX
 
@@ -71,14 +72,12 @@ class SessionStore(DatabaseSessionStore):
                 return key
 
     def _get_session_from_db(self):
-        try:
-            # The user and their sync state come along in the same query: see
-            # accounts.backends.SessionUserBackend.
-            return self.model.objects.select_related("user", "user__syncstate").get(
-                key_hash=hash_key(self.session_key), expire_date__gt=timezone.now()
-            )
-        except self.model.DoesNotExist:
+        # The user and their sync state come along in the same query: see
+        # accounts.backends.SessionUserBackend.
+        row = find_session(hash_key(self.session_key), timezone.now())
+        if row is None:
             self._session_key = None
+        return row
 
     def load(self):
         row = self._get_session_from_db()

@@ -296,7 +296,7 @@ def prepare_etags(server, lines):
         line[4] = response.headers["ETag"]
 
 
-def run(scale, soak_seconds):
+def run(scale, soak_seconds, only=None, env=None, tag=None):
     url = database_url(scale)
     print(f"== {scale}: database {dj_database_url.parse(url)['NAME']}")
     ensure_database(url)
@@ -311,8 +311,11 @@ def run(scale, soak_seconds):
     }
     results = {"scale": scale, "connections": CONNECTIONS, "scenarios": {}}
     workdir = Path(tempfile.mkdtemp(prefix="todoapp-bench-"))
-    with Server(url) as server:
+    results["env"] = env or {}
+    with Server(url, **(env or {})) as server:
         for name, (population, description) in SCENARIOS.items():
+            if only and name not in only:
+                continue
             lines = populations[population]
             if name == "list_304":
                 prepare_etags(server, lines)
@@ -336,7 +339,8 @@ def run(scale, soak_seconds):
     if soak_seconds:
         results["soak"] = soak(url, populations["typical"], workdir, soak_seconds)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{scale}.json").write_text(json.dumps(results, indent=2))
+    name = f"{scale}-{tag}" if tag else scale
+    (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2))
     reset_leftovers()
     return results
 
@@ -369,11 +373,24 @@ def main():
         default=None,
         help="Seconds of the memory-growth run (default 300 at large, 0 small).",
     )
+    parser.add_argument(
+        "--only", help="Comma-separated scenarios to run (default: all)."
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Server environment to try instead of the defaults (WEB_CONCURRENCY=3).",
+    )
+    parser.add_argument("--tag", help="Write results/<scale>-<tag>.json instead.")
     args = parser.parse_args()
     soak_seconds = (
         args.soak if args.soak is not None else (300 if args.scale == "large" else 0)
     )
-    run(args.scale, soak_seconds)
+    only = set(args.only.split(",")) if args.only else None
+    env = dict(item.split("=", 1) for item in args.env)
+    run(args.scale, soak_seconds, only=only, env=env, tag=args.tag)
 
 
 if __name__ == "__main__":

@@ -135,8 +135,8 @@ def seed(scale, seed_value=20261124):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE accounts_user, todos_todo, todos_todotag, todos_syncstate, "
-            "todos_tombstone, accounts_session, accounts_ratelimitcounter, "
-            "todoapp_idempotencykey RESTART IDENTITY CASCADE"
+            "todos_tombstone, todos_todostat, accounts_session, "
+            "accounts_ratelimitcounter, todoapp_idempotencykey RESTART IDENTITY CASCADE"
         )
         with cursor.copy(
             "COPY accounts_user (id, password, is_superuser, email, name, timezone, "
@@ -186,23 +186,36 @@ def seed(scale, seed_value=20261124):
                     for tag in tags:
                         tag_id += 1
                         tag_rows.append((tag_id, todo_id, user_id, tag))
-                    if todo_id % 50_000 == 0:
+                    if todo_id % 50_000 == 0 or todo_id == total_todos:
                         _progress("todos", todo_id, total_todos, todo_started)
-        _progress("todos", todo_id, total_todos, todo_started)
         tags_started = time.monotonic()
         with cursor.copy(
             "COPY todos_todotag (id, todo_id, owner_id, name) FROM STDIN"
         ) as copy:
             for index, row in enumerate(tag_rows, start=1):
                 copy.write_row(row)
-                if index % 100_000 == 0:
+                if index % 100_000 == 0 or index == len(tag_rows):
                     _progress("tags", index, len(tag_rows), tags_started)
-        _progress("tags", len(tag_rows), len(tag_rows), tags_started)
         with cursor.copy(
             "COPY todos_syncstate (user_id, seq, floor) FROM STDIN"
         ) as copy:
             for user_id, (_, count) in enumerate(users, start=1):
                 copy.write_row((user_id, count, 0))
+        # The stats summary (todos.summary), straight from the tables.
+        cursor.execute("""
+            INSERT INTO todos_todostat (owner_id, dimension, value, completed, n)
+            SELECT owner_id, 'priority',
+                   (ARRAY['low', 'medium', 'high'])[priority], completed, count(*)
+            FROM todos_todo GROUP BY owner_id, priority, completed
+            UNION ALL
+            SELECT owner_id, 'due', to_char(due_date, 'YYYY-MM-DD'), completed, count(*)
+            FROM todos_todo WHERE due_date IS NOT NULL
+            GROUP BY owner_id, due_date, completed
+            UNION ALL
+            SELECT t.owner_id, 'tag', t.name, d.completed, count(*)
+            FROM todos_todotag t JOIN todos_todo d ON d.id = t.todo_id
+            GROUP BY t.owner_id, t.name, d.completed
+        """)
         for table in ("accounts_user", "todos_todo", "todos_todotag"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

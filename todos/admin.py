@@ -37,6 +37,12 @@ class TodoAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
 
+    def get_readonly_fields(self, request, obj=None):
+        # A todo's tag index, change feed and stats belong to its owner.
+        if obj is not None:
+            return (*self.readonly_fields, "owner")
+        return self.readonly_fields
+
     @admin.display(description="tags")
     def tag_list(self, todo):
         return ", ".join(todo.tags)

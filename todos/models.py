@@ -1,13 +1,19 @@
-from collections import defaultdict
+import copy
+from collections import Counter, defaultdict
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OrderBy, OuterRef, Q
 from django.utils import timezone
+
+from todos import summary
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
+# The fields the stats summary counts (todos.summary).
+COUNTED_FIELDS = {"priority", "completed", "due_date", "tags"}
 
 
 def normalise_tags(values):
@@ -45,6 +51,25 @@ def normalise_tags(values):
     if len(tags) > MAX_TAGS:
         raise ValidationError(f"At most {MAX_TAGS} distinct tags.", code="max_length")
     return tags
+
+
+class NullsLastIndex(models.Index):
+    """
+    An index whose descending keys put NULLs last, on every database: PostgreSQL
+    needs `DESC NULLS LAST` spelled out, SQLite rejects it in an index but its
+    descending order already puts NULLs last.
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "postgresql":
+            self = copy.copy(self)
+            self.expressions = tuple(
+                OrderBy(expression.expression, descending=expression.descending)
+                if isinstance(expression, OrderBy)
+                else expression
+                for expression in self.expressions
+            )
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
 
 
 class SyncStateManager(models.Manager):
@@ -125,10 +150,15 @@ class TodoQuerySet(models.QuerySet):
         # todos are deleted (the admin's bulk action comes through here).
         with transaction.atomic(using=self.db, savepoint=False):
             doomed = defaultdict(list)
-            for pk, owner_id in self.order_by("pk").values_list("pk", "owner_id"):
-                doomed[owner_id].append(pk)
+            uncounted = defaultdict(Counter)
+            for row in self.order_by("pk").values("pk", "owner_id", *COUNTED_FIELDS):
+                doomed[row["owner_id"]].append(row["pk"])
+                uncounted[row["owner_id"]].subtract(
+                    summary.counts_of(SimpleNamespace(**row))
+                )
             for owner_id, todo_ids in doomed.items():
                 bury(owner_id, todo_ids)
+            summary.record(uncounted)
             ids = [pk for todo_ids in doomed.values() for pk in todo_ids]
             return models.QuerySet.delete(Todo.objects.filter(pk__in=ids))
 
@@ -162,7 +192,9 @@ class TodoQuerySet(models.QuerySet):
     def stats(self, today):
         """
         Counts over this queryset, in the API's shape: one aggregate query for
-        the totals and priorities, one grouped query for the tags.
+        the totals and priorities, one grouped query for the tags. (A user's
+        unfiltered stats come from the maintained summary instead: see
+        todos.summary.)
         """
         pending = Q(completed=False)
         done = Q(completed=True)
@@ -180,24 +212,20 @@ class TodoQuerySet(models.QuerySet):
                 "pk", filter=only & done
             )
         counts = self.order_by().aggregate(**aggregates)
-
-        total, completed = counts["n_total"], counts["n_completed"]
-        return {
-            "total": total,
-            "completed": completed,
-            "pending": total - completed,
-            "overdue": counts["n_overdue"],
-            "due_today": counts["n_due_today"],
-            "completion_rate": round(completed / total, 4) if total else 0,
-            "by_priority": {
+        return stats_body(
+            total=counts["n_total"],
+            completed=counts["n_completed"],
+            overdue=counts["n_overdue"],
+            due_today=counts["n_due_today"],
+            by_priority={
                 priority.label: {
                     "total": counts[f"n_{priority.label}"],
                     "completed": counts[f"n_{priority.label}_completed"],
                 }
                 for priority in Todo.Priority
             },
-            "by_tag": self.tag_counts(),
-        }
+            by_tag=self.tag_counts(),
+        )
 
     def tag_counts(self):
         """`{tag: {"total", "completed"}}` over every tag these todos carry."""
@@ -207,12 +235,35 @@ class TodoQuerySet(models.QuerySet):
             .annotate(
                 total=Count("pk"), completed=Count("pk", filter=Q(todo__completed=True))
             )
-            .order_by("name")
         )
         return {
             row["name"]: {"total": row["total"], "completed": row["completed"]}
             for row in rows
         }
+
+
+def stats_body(total, completed, overdue, due_today, by_priority, by_tag):
+    """The stats answer, however its counts were made."""
+    return {
+        "total": total,
+        "completed": completed,
+        "pending": total - completed,
+        "overdue": overdue,
+        "due_today": due_today,
+        "completion_rate": round(completed / total, 4) if total else 0,
+        "by_priority": {
+            label: {"total": counts["total"], "completed": counts["completed"]}
+            for label, counts in by_priority.items()
+        },
+        "by_tag": {
+            name: {
+                "total": by_tag[name]["total"],
+                "completed": by_tag[name]["completed"],
+            }
+            for name in sorted(by_tag)
+            if by_tag[name]["total"]
+        },
+    }
 
 
 class Todo(models.Model):
@@ -222,8 +273,12 @@ class Todo(models.Model):
         MEDIUM = 2, "medium"
         HIGH = 3, "high"
 
+    # No index of its own: every index below starts with the owner.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="todos"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="todos",
+        db_index=False,
     )
     title = models.CharField(max_length=500)
     # NULL and "" differ in the API: "no description" vs an empty one.
@@ -249,15 +304,33 @@ class Todo(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Chosen with EXPLAIN ANALYZE on the benchmark's million todos (see
+        # README, Performance); todoapp/tests/test_indexes.py pins their use.
         indexes = [
-            # A user's list in its default order.
+            # A user's list in its default order, its count, and the filters
+            # that keep most rows (completed, priority, overdue).
             models.Index(
                 "owner",
                 models.F("created_at").desc(),
                 models.F("id").desc(),
                 name="todo_owner_created",
             ),
+            # Due ranges, and ordering by due date either way (NULLs last).
             models.Index(fields=["owner", "due_date"], name="todo_owner_due"),
+            NullsLastIndex(
+                "owner",
+                models.F("due_date").desc(nulls_last=True),
+                name="todo_owner_due_desc",
+            ),
+            # Highest priority first.
+            models.Index(
+                "owner",
+                models.F("priority").desc(),
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="todo_owner_priority",
+            ),
+            # The change feed.
             models.Index(fields=["owner", "seq"], name="todo_owner_seq"),
         ]
         constraints = [
@@ -283,17 +356,26 @@ class Todo(models.Model):
             self.completed_at = timezone.now()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
+        if getattr(self, "_loaded_owner_id", self.owner_id) != self.owner_id:
+            # The tag index, the feed and the summary are all per owner.
+            raise ValueError("A todo cannot change owner.")
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            before = self._counted_before()
             self.seq = (
                 seq if seq is not None else SyncState.objects.advance(self.owner_id)
             )
             super().save(*args, **kwargs)
             self._index_tags()
+            after = summary.counts_of(self)
+            summary.record({self.owner_id: summary.difference(before, after)})
+            self._counted = after
 
     def delete(self, *args, seq=None, **kwargs):
         """Delete, leaving a tombstone numbered `seq` (reserved) or the next."""
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             bury(self.owner_id, [self.pk], first=seq)
+            before = self._counted_before()
+            summary.record({self.owner_id: summary.difference(before, {})})
             return super().delete(*args, **kwargs)
 
     delete.alters_data = True
@@ -311,9 +393,21 @@ class Todo(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        # What the tag index holds, to write only the difference on save.
+        # What the tag index and the stats summary hold for this todo, to
+        # write only the difference on save.
         instance._indexed_tags = instance.__dict__.get("tags")
+        instance._loaded_owner_id = instance.owner_id
+        if not instance.get_deferred_fields() & COUNTED_FIELDS:
+            instance._counted = summary.counts_of(instance)
         return instance
+
+    def _counted_before(self):
+        """What the summary counts for this todo as stored (nothing if new)."""
+        if self._state.adding:
+            return {}
+        if getattr(self, "_counted", None) is None:  # loaded without those fields
+            self._counted = Todo.objects.get(pk=self.pk)._counted
+        return self._counted
 
     def _index_tags(self):
         indexed = getattr(self, "_indexed_tags", None) or []
@@ -339,9 +433,15 @@ class TodoTag(models.Model):
     `owner` repeats the todo's owner so one user's tags are one index range.
     """
 
-    todo = models.ForeignKey(Todo, on_delete=models.CASCADE, related_name="tag_index")
+    # Indexed by the constraints below (todo, name) and (owner, name, todo).
+    todo = models.ForeignKey(
+        Todo, on_delete=models.CASCADE, related_name="tag_index", db_index=False
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     name = models.CharField(max_length=MAX_TAG_LENGTH)
 
@@ -393,3 +493,33 @@ class Tombstone(models.Model):
 
     def __str__(self):
         return f"todo {self.todo_id} deleted (change {self.seq})"
+
+
+class TodoStat(models.Model):
+    """
+    One count of the stats summary kept per user (see todos.summary): how
+    many of the owner's todos, completed or not, have this priority, due
+    date or tag (`dimension` "priority", "due" or "tag", and its `value`).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    dimension = models.CharField(max_length=8)
+    value = models.CharField(max_length=MAX_TAG_LENGTH)
+    completed = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "dimension", "value", "completed"],
+                name="todostat_unique_count",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.dimension}={self.value} completed={self.completed}: {self.n}"

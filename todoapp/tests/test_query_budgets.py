@@ -103,8 +103,8 @@ def test_create_budget(client):
         client, "post", "/api/v1/todos", {"title": "x", "tags": ["a"]}
     )
 
-    # 5 and a transaction: session (+ user), rate counter, the next change
-    # number (the user's write lock), the todo, its tag rows.
+    # 6 and a transaction: session (+ user), rate counter, the next change
+    # number (the user's write lock), the todo, its tag rows, its stats counts.
     assert queries == [
         SESSION,
         RATE,
@@ -112,6 +112,7 @@ def test_create_budget(client):
         "INSERT todos_syncstate",
         "INSERT todos_todo",
         "INSERT todos_todotag",
+        "INSERT todos_todostat",
         COMMIT,
     ]
 
@@ -121,9 +122,9 @@ def test_patch_budget(client, todo_id):
         client, "patch", f"/api/v1/todos/{todo_id}", {"completed": True}
     )
 
-    # 5 and a transaction: session (+ user), rate counter, the change number
-    # (write lock), the todo read under the lock, the update. (Changed tags
-    # add their rows.)
+    # 6 and a transaction: session (+ user), rate counter, the change number
+    # (write lock), the todo read under the lock, the update, the stats
+    # counts it moves. (Changed tags add their rows.)
     assert queries == [
         SESSION,
         RATE,
@@ -131,6 +132,7 @@ def test_patch_budget(client, todo_id):
         "INSERT todos_syncstate",
         "SELECT todos_todo",
         "UPDATE todos_todo",
+        "INSERT todos_todostat",
         COMMIT,
     ]
 
@@ -156,9 +158,9 @@ def test_unchanged_patch_writes_nothing(client, todo_id):
 def test_delete_budget(client, todo_id):
     queries, _ = queries_of(client, "delete", f"/api/v1/todos/{todo_id}")
 
-    # 7 and a transaction: session (+ user), rate counter, the change number
-    # (write lock), the todo read under the lock, its tombstone, its tag rows,
-    # the todo.
+    # 8 and a transaction: session (+ user), rate counter, the change number
+    # (write lock), the todo read under the lock, its tombstone, its stats
+    # counts, its tag rows, the todo.
     assert queries == [
         SESSION,
         RATE,
@@ -166,18 +168,26 @@ def test_delete_budget(client, todo_id):
         "INSERT todos_syncstate",
         "SELECT todos_todo",
         "INSERT todos_tombstone",
+        "INSERT todos_todostat",
         "DELETE todos_todotag",
         "DELETE todos_todo",
         COMMIT,
     ]
 
 
-@pytest.mark.parametrize("filters", ["", "?completed=false&tag=a"])
-def test_stats_budget(client, filters):
-    queries, _ = queries_of(client, "get", f"/api/v1/todos/stats{filters}")
+def test_stats_budget(client):
+    queries, _ = queries_of(client, "get", "/api/v1/todos/stats")
+
+    # 3: session (+ user + sync state for the ETag), rate counter, the
+    # user's maintained stats summary (a few dozen rows, however many todos).
+    assert queries == [SESSION, RATE, "SELECT todos_todostat"]
+
+
+def test_filtered_stats_budget(client):
+    queries, _ = queries_of(client, "get", "/api/v1/todos/stats?completed=false&tag=a")
 
     # 4: session (+ user + sync state for the ETag), rate counter, one
-    # aggregate over the todos, one per-tag grouping.
+    # aggregate over the filtered todos, one per-tag grouping of them.
     assert queries == [SESSION, RATE, "SELECT todos_todo", "SELECT todos_todotag"]
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts import ratelimit
 from todoapp import idempotency
-from todos.models import Tombstone
+from todos.models import TodoStat, Tombstone
 
 
 class Command(BaseCommand):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         keys = idempotency.purge_expired()
         cutoff = timezone.now() - dt.timedelta(seconds=settings.TOMBSTONE_TTL)
         tombstones = Tombstone.objects.prune(older_than=cutoff)
+        TodoStat.objects.filter(n=0).delete()  # counts back to zero
         self.stdout.write(
             f"Pruned expired sessions, {counters} rate-limit windows, "
             f"{keys} idempotency keys and {tombstones} tombstones."

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from todos import summary
 from todos.models import SyncState, Todo, TodoTag
 
 DEMO_EMAIL = "demo@example.com"
@@ -144,7 +145,8 @@ class Command(BaseCommand):
                         seq=next(seqs),
                     )
                 )
-        # bulk_create skips Todo.save(), so the tag index is written here too.
+        # bulk_create skips Todo.save(): the tag index and the stats summary
+        # are written here too.
         created = Todo.objects.bulk_create(batch, batch_size=1000)
         TodoTag.objects.bulk_create(
             [
@@ -154,3 +156,4 @@ class Command(BaseCommand):
             ],
             batch_size=1000,
         )
+        summary.rebuild(owner_ids=[owner.pk for owner in owners])

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test fuzz lint format clean
+.PHONY: run test fuzz bench lint format clean
 
 # Runtime packages only; the test tools come with `make test`.
 $(VENV)/.installed-runtime: requirements.txt
@@ -40,6 +40,20 @@ test: $(VENV)/.installed-dev
 # FUZZ_EXAMPLES test cases per operation (PostgreSQL when DATABASE_URL says so).
 fuzz: $(VENV)/.installed-dev
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} FUZZ_SEED= $(BIN)/pytest -s todoapp/tests/test_live_fuzz.py
+
+# The load benchmark (README, Performance): seeds 10,000 and 1,000,000 todos
+# in PostgreSQL (BENCH_DATABASE_URL, default todoapp_bench on the local
+# server), serves them with gunicorn, drives them with wrk, prints the table
+# and writes bench/results/latest.{json,md}. About 20 minutes.
+bench: $(VENV)/.installed-dev
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect \
+		"$$(ls /etc/postgresql)" main start
+	redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes \
+		--bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	$(BIN)/python -m bench.run --scale small
+	$(BIN)/python -m bench.run --scale large
+	$(BIN)/python -m bench.report
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

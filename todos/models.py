@@ -145,6 +145,57 @@ class TodoQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(owner=user)
 
+    def bulk_create(self, objs, *args, **kwargs):
+        """
+        Insert many todos in a few queries, keeping all that Todo.save()
+        keeps: normalised fields, change numbers, the tag index and the stats
+        summary.
+        """
+        todos = list(objs)
+        by_owner = defaultdict(list)
+        for todo in todos:
+            todo.normalise()
+            by_owner[todo.owner_id].append(todo)
+        with transaction.atomic(using=self.db, savepoint=False):
+            counts = {}
+            for owner_id, owned in by_owner.items():
+                last = SyncState.objects.advance(owner_id, by=len(owned))
+                for seq, todo in enumerate(owned, start=last - len(owned) + 1):
+                    todo.seq = seq
+                counts[owner_id] = sum(map(summary.counts_of, owned), Counter())
+            created = super().bulk_create(todos, *args, **kwargs)
+            TodoTag.objects.bulk_create(
+                [
+                    TodoTag(todo=todo, owner_id=todo.owner_id, name=tag)
+                    for todo in created
+                    for tag in todo.tags
+                ],
+                batch_size=kwargs.get("batch_size"),
+            )
+            summary.record(counts)
+        for todo in created:
+            todo._indexed_tags = list(todo.tags)
+            todo._counted = summary.counts_of(todo)
+            todo._loaded_owner_id = todo.owner_id
+        return created
+
+    bulk_create.alters_data = True
+
+    def with_known_count(self, count):
+        """
+        This queryset, whose count() answers `count` without a query: the
+        paginator's COUNT(*) of a user's todos reads every index entry of
+        theirs, ~10 ms at 100,000 todos, while the stats summary has the exact
+        total at hand (todos.summary.total_of).
+        """
+        clone = self._chain()
+        clone._known_count = count
+        return clone
+
+    def count(self):
+        known = getattr(self, "_known_count", None)
+        return super().count() if known is None else known
+
     def delete(self):
         # Every deletion leaves a tombstone for the change feed, however the
         # todos are deleted (the admin's bulk action comes through here).
@@ -348,12 +399,7 @@ class Todo(models.Model):
 
     def save(self, *args, seq=None, **kwargs):
         """Save with the next change number of the owner (or `seq`, reserved)."""
-        self.title = self.title.strip()
-        self.tags = normalise_tags(self.tags)
-        if not self.completed:
-            self.completed_at = None
-        elif self.completed_at is None:
-            self.completed_at = timezone.now()
+        self.normalise()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
         if getattr(self, "_loaded_owner_id", self.owner_id) != self.owner_id:
@@ -379,6 +425,14 @@ class Todo(models.Model):
             return super().delete(*args, **kwargs)
 
     delete.alters_data = True
+
+    def normalise(self):
+        self.title = self.title.strip()
+        self.tags = normalise_tags(self.tags)
+        if not self.completed:
+            self.completed_at = None
+        elif self.completed_at is None:
+            self.completed_at = timezone.now()
 
     def clean(self):
         super().clean()

@@ -114,6 +114,8 @@ class TodoViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         def answer(todos):
+            if not self.filtered:
+                todos = todos.with_known_count(summary.total_of(request.user))
             page = self.paginate_queryset(todos)
             return self.get_paginated_response(
                 self.get_serializer(page, many=True).data

@@ -62,23 +62,42 @@ def test_stats_count_in_the_database(make_todo, user, django_assert_num_queries)
     }
 
 
-def test_database_rejects_an_unknown_priority(user):
-    with pytest.raises(IntegrityError):
-        Todo.objects.bulk_create([Todo(owner=user, title="x", priority=9)])
+# update() writes straight to the table, past every check in Python.
 
 
-def test_database_rejects_completed_at_on_an_open_todo(user):
+def test_database_rejects_an_unknown_priority(make_todo):
+    todo = make_todo()
+
     with pytest.raises(IntegrityError):
-        Todo.objects.bulk_create(
-            [
-                Todo(
-                    owner=user,
-                    title="x",
-                    completed=False,
-                    completed_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
-                )
-            ]
+        Todo.objects.filter(pk=todo.pk).update(priority=9)
+
+
+def test_database_rejects_completed_at_on_an_open_todo(make_todo):
+    todo = make_todo(completed=False)
+
+    with pytest.raises(IntegrityError):
+        Todo.objects.filter(pk=todo.pk).update(
+            completed_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
         )
+
+
+def test_bulk_create_keeps_what_save_keeps(user, auth_client):
+    created = Todo.objects.bulk_create(
+        [
+            Todo(owner=user, title=f" t{i} ", tags=["A", "b"], completed=i % 2 == 0)
+            for i in range(4)
+        ]
+    )
+
+    assert [todo.title for todo in created] == ["t0", "t1", "t2", "t3"]
+    assert TodoTag.objects.count() == 8
+    assert len({todo.seq for todo in created}) == 4
+    assert all(todo.completed_at for todo in created if todo.completed)
+    stats = auth_client.get("/api/v1/todos/stats").json()
+    assert stats == auth_client.get("/api/v1/todos/stats?search=").json()
+    assert stats["by_tag"]["a"] == {"total": 4, "completed": 2}
+    changes = auth_client.get("/api/v1/todos/changes").json()["changes"]
+    assert len(changes) == 4
 
 
 @pytest.mark.parametrize(

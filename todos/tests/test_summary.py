@@ -40,6 +40,11 @@ def live_equals_summary(client, user):
     # Naming a filter (even an empty one) takes the live aggregate path.
     live = client.get("/api/v1/todos/stats?search=").json()
     assert maintained == live
+    # The list's count comes from the summary too.
+    listed = client.get("/api/v1/todos").json()["count"]
+    assert (
+        listed == client.get("/api/v1/todos?search=").json()["count"] == live["total"]
+    )
     today = user.today()
     for day in (today - dt.timedelta(days=2), today, today + dt.timedelta(days=3)):
         assert summary.stats_of(user, day) == Todo.objects.for_user(user).stats(day)

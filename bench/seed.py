@@ -197,10 +197,10 @@ def seed(scale, seed_value=20261124):
                 if index % 100_000 == 0 or index == len(tag_rows):
                     _progress("tags", index, len(tag_rows), tags_started)
         with cursor.copy(
-            "COPY todos_syncstate (user_id, seq, floor) FROM STDIN"
+            "COPY todos_syncstate (user_id, seq, floor, todos) FROM STDIN"
         ) as copy:
             for user_id, (_, count) in enumerate(users, start=1):
-                copy.write_row((user_id, count, 0))
+                copy.write_row((user_id, count, 0, count))
         # The stats summary (todos.summary), straight from the tables.
         cursor.execute("""
             INSERT INTO todos_todostat (owner_id, dimension, value, completed, n)

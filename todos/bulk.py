@@ -46,6 +46,13 @@ class Batch:
             failed = [
                 index for index, result in enumerate(results) if result["status"] >= 400
             ]
+            # The user's todo count, for what was created and deleted under
+            # the change numbers reserved above.
+            grown = sum(
+                {201: 1, 204: -1}.get(result["status"], 0) for result in results
+            )
+            if grown and not (atomic and failed):
+                SyncState.objects.advance(self.user.pk, by=0, grow=grown)
             if atomic and failed:
                 transaction.set_rollback(True)
                 return [

@@ -73,9 +73,10 @@ class NullsLastIndex(models.Index):
 
 
 class SyncStateManager(models.Manager):
-    def advance(self, user_id, by=1):
+    def advance(self, user_id, by=1, grow=0):
         """
-        Take the next `by` change numbers of a user; returns the last.
+        Take the next `by` change numbers of a user, and count `grow` more
+        (or fewer) todos of theirs; returns the last number taken.
 
         The upsert locks the user's row until the transaction ends, so one
         user's writes commit one after another, in the order of their numbers:
@@ -84,12 +85,14 @@ class SyncStateManager(models.Manager):
         """
         table = connection.ops.quote_name(self.model._meta.db_table)
         sql = f"""
-            INSERT INTO {table} (user_id, seq, floor) VALUES (%s, %s, 0)
-            ON CONFLICT (user_id) DO UPDATE SET seq = {table}.seq + excluded.seq
+            INSERT INTO {table} (user_id, seq, floor, todos) VALUES (%s, %s, 0, %s)
+            ON CONFLICT (user_id) DO UPDATE SET
+                seq = {table}.seq + excluded.seq,
+                todos = {table}.todos + excluded.todos
             RETURNING seq
         """
         with connection.cursor() as cursor:
-            cursor.execute(sql, [user_id, by])
+            cursor.execute(sql, [user_id, by, grow])
             return cursor.fetchone()[0]
 
     def of(self, user):
@@ -107,9 +110,11 @@ class SyncStateManager(models.Manager):
 
 class SyncState(models.Model):
     """
-    Per user: the number of the latest change to their todos (`seq`), and
-    the newest change number whose tombstone has been pruned (`floor`): a
-    change feed cursor below it may have missed deletions.
+    Per user: the number of the latest change to their todos (`seq`); the
+    newest change number whose tombstone has been pruned (`floor`): a change
+    feed cursor below it may have missed deletions; and how many todos they
+    have (`todos`: the exact total of an unfiltered list, with no COUNT(*) of
+    a user's every todo). Kept by every write, under the write lock.
     """
 
     user = models.OneToOneField(
@@ -117,6 +122,7 @@ class SyncState(models.Model):
     )
     seq = models.BigIntegerField(default=0)
     floor = models.BigIntegerField(default=0)
+    todos = models.BigIntegerField(default=0)
 
     objects = SyncStateManager()
 
@@ -127,12 +133,14 @@ class SyncState(models.Model):
 def bury(owner_id, todo_ids, first=None):
     """
     Record the deletion of `todo_ids` (one owner's) as tombstones, numbered
-    from `first` if change numbers were reserved, else from fresh ones.
+    from `first` if change numbers were reserved (the caller then counts the
+    todos gone), else from fresh ones.
     """
     if first is None:
-        first = (
-            SyncState.objects.advance(owner_id, by=len(todo_ids)) - len(todo_ids) + 1
+        last = SyncState.objects.advance(
+            owner_id, by=len(todo_ids), grow=-len(todo_ids)
         )
+        first = last - len(todo_ids) + 1
     Tombstone.objects.bulk_create(
         [
             Tombstone(owner_id=owner_id, todo_id=todo_id, seq=first + offset)
@@ -159,7 +167,9 @@ class TodoQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db, savepoint=False):
             counts = {}
             for owner_id, owned in by_owner.items():
-                last = SyncState.objects.advance(owner_id, by=len(owned))
+                last = SyncState.objects.advance(
+                    owner_id, by=len(owned), grow=len(owned)
+                )
                 for seq, todo in enumerate(owned, start=last - len(owned) + 1):
                     todo.seq = seq
                 counts[owner_id] = sum(map(summary.counts_of, owned), Counter())
@@ -185,8 +195,8 @@ class TodoQuerySet(models.QuerySet):
         """
         This queryset, whose count() answers `count` without a query: the
         paginator's COUNT(*) of a user's todos reads every index entry of
-        theirs, ~10 ms at 100,000 todos, while the stats summary has the exact
-        total at hand (todos.summary.total_of).
+        theirs, ~10 ms at 100,000 todos, while the user's SyncState, loaded
+        with their session, has the exact total at hand.
         """
         clone = self._chain()
         clone._known_count = count
@@ -398,7 +408,10 @@ class Todo(models.Model):
         return self.title
 
     def save(self, *args, seq=None, **kwargs):
-        """Save with the next change number of the owner (or `seq`, reserved)."""
+        """
+        Save with the next change number of the owner, or `seq` if the caller
+        reserved one (and then counts a new todo itself).
+        """
         self.normalise()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
@@ -407,9 +420,10 @@ class Todo(models.Model):
             raise ValueError("A todo cannot change owner.")
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             before = self._counted_before()
-            self.seq = (
-                seq if seq is not None else SyncState.objects.advance(self.owner_id)
-            )
+            if seq is None:
+                grow = 1 if self._state.adding else 0
+                seq = SyncState.objects.advance(self.owner_id, grow=grow)
+            self.seq = seq
             super().save(*args, **kwargs)
             self._index_tags()
             after = summary.counts_of(self)
@@ -417,7 +431,10 @@ class Todo(models.Model):
             self._counted = after
 
     def delete(self, *args, seq=None, **kwargs):
-        """Delete, leaving a tombstone numbered `seq` (reserved) or the next."""
+        """
+        Delete, leaving a tombstone numbered with the next change number, or
+        `seq` if the caller reserved one (and then counts the todo gone).
+        """
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             bury(self.owner_id, [self.pk], first=seq)
             before = self._counted_before()

@@ -15,7 +15,7 @@ aggregates at every commit; todos/tests/test_summary.py holds it to that.
 from collections import Counter
 
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 MAX_COUNT_ROWS_PER_STATEMENT = 500
 
@@ -126,14 +126,6 @@ def rebuild(owner_ids=None, models=None):
         )
     ]
     TodoStat.objects.bulk_create(rows, batch_size=2000)
-
-
-def total_of(user):
-    """How many todos `user` has, from the summary: one small query."""
-    from todos.models import TodoStat
-
-    rows = TodoStat.objects.filter(owner=user, dimension="priority")
-    return rows.aggregate(total=Sum("n"))["total"] or 0
 
 
 def stats_of(user, today):

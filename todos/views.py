@@ -78,7 +78,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         return todo
 
     @contextmanager
-    def write_lock(self):
+    def write_lock(self, grow=0):
         """
         Read, check, change and write in one transaction holding the user's
         write lock: concurrent changes apply one after another, none is lost,
@@ -87,7 +87,9 @@ class TodoViewSet(viewsets.ModelViewSet):
         unused if the write changes nothing).
         """
         with transaction.atomic():
-            self.reserved_seq = SyncState.objects.advance(self.request.user.pk)
+            self.reserved_seq = SyncState.objects.advance(
+                self.request.user.pk, grow=grow
+            )
             try:
                 yield
             finally:
@@ -115,7 +117,8 @@ class TodoViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         def answer(todos):
             if not self.filtered:
-                todos = todos.with_known_count(summary.total_of(request.user))
+                total = SyncState.objects.of(request.user).todos
+                todos = todos.with_known_count(total)
             page = self.paginate_queryset(todos)
             return self.get_paginated_response(
                 self.get_serializer(page, many=True).data
@@ -170,7 +173,8 @@ class TodoViewSet(viewsets.ModelViewSet):
         return Response(serializer.data, headers={"ETag": todo_etag(todo)})
 
     def destroy(self, request, *args, **kwargs):
-        with self.write_lock():
+        # One todo fewer, or (404, 412) nothing, as the transaction rolls back.
+        with self.write_lock(grow=-1):
             self.get_object().delete(seq=self.reserved_seq)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

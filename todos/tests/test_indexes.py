@@ -86,7 +86,9 @@ NO_SCAN_NO_SORT = ("enable_seqscan", "enable_sort")
 def test_list_queries_use_indexes(auth_client, data, query):
     plans = plans_of(auth_client, f"/api/v1/todos?{query}")
 
-    assert len(plans) == 2  # the count and the page
+    # The count and the page (without filters, the total comes with the
+    # session: the page alone).
+    assert len(plans) == (2 if query else 1)
     for plan in plans:
         assert "Seq Scan" not in plan, plan
         assert "Index" in plan, plan
@@ -102,7 +104,7 @@ def test_list_queries_use_indexes(auth_client, data, query):
     ],
 )
 def test_ordered_pages_are_read_from_an_index(auth_client, data, ordering, index):
-    _, page = plans_of(auth_client, f"/api/v1/todos{ordering}", NO_SCAN_NO_SORT)
+    *_, page = plans_of(auth_client, f"/api/v1/todos{ordering}", NO_SCAN_NO_SORT)
 
     assert index in page, page
     # No full sort; an incremental one within equal due dates is fine.

@@ -6,6 +6,7 @@ scales. Prints it and writes bench/results/latest.json and latest.md.
 import json
 import os
 import platform
+import re
 import subprocess
 from datetime import UTC, datetime
 
@@ -32,7 +33,10 @@ def machine():
         "cores": os.cpu_count(),
         "memory_gib": round(int(memory) / 1024 / 1024),
         "python": platform.python_version(),
-        "postgresql": postgres.strip().split()[-1] if postgres else "?",
+        # "psql (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)" -> "15.20"
+        "postgresql": match.group(1)
+        if (match := re.search(r"\(PostgreSQL\) (\S+)", postgres))
+        else "?",
     }
 
 

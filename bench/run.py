@@ -13,12 +13,13 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import dj_database_url
 import psycopg
+
+from todoapp.testservers import LiveServer, migrate, project_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS = BASE_DIR / "bench" / "results"
@@ -58,8 +59,6 @@ def database_url(scale):
 
 
 def server_env(url, **extra):
-    from todoapp.testservers import project_env
-
     return project_env(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -90,12 +89,7 @@ def ensure_database(url):
         ).fetchone()
         if not exists:
             admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=BASE_DIR,
-        env=server_env(url),
-        check=True,
-    )
+    migrate(url)
 
 
 def setup_django(url):
@@ -177,62 +171,14 @@ def issue_tokens(population, count):
     return lines
 
 
-class Server:
-    """gunicorn with the project's configuration, as deployed."""
+class Server(LiveServer):
+    """gunicorn with the project's configuration and worker count, as deployed."""
 
     def __init__(self, url, **env):
-        from todoapp.testservers import free_port
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = server_env(url, **env)
+        super().__init__(env=server_env(url, **env), workers=None)
 
     def __enter__(self):
-        from todoapp.testservers import wait_until
-
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-            ],
-            cwd=BASE_DIR,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-        def answers():
-            try:
-                return requests.get(f"{self.url}/api/v1/health", timeout=2).ok
-            except requests.ConnectionError:
-                return False
-
-        import requests
-
-        wait_until(answers, 60, interval=0.2, what="gunicorn answering")
-        return self
-
-    def worker_pids(self):
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()]
-
-    def worker_memory(self, field):
-        """Each worker's VmRSS or VmHWM (peak), in MiB."""
-        sizes = []
-        for pid in self.worker_pids():
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    sizes.append(int(line.split()[1]) / 1024)
-        return sizes
-
-    def __exit__(self, *exc_info):
-        self.process.terminate()
-        self.process.wait(30)
+        return self.start(timeout=60)
 
 
 def wrk(server, scenario, datafile, seconds, pause_ms=0):

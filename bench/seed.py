@@ -17,47 +17,14 @@ import time
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
+from todos.management.commands import seed as demo_seed
+
 SCALES = {"small": 0.01, "large": 1.0}
 PASSWORD = "bench-password-not-secret"
-TITLES = [
-    "Buy groceries",
-    "Call the dentist",
-    "Renew passport",
-    "Pay the electricity bill",
-    "Write the quarterly report",
-    "Book flights",
-    "Fix the leaking tap",
-    "Plan the team offsite",
-    "Read a chapter",
-    "Go for a run",
-    "Review pull requests",
-    "Water the plants",
-    "Prepare the slides",
-    "Back up the laptop",
-    "Send the invoice",
-]
-DESCRIPTIONS = [
-    None,
-    None,
-    None,
-    "Before the end of the week.",
-    "Ask about the Thursday slot.",
-    "Check the notes from last time first.",
-]
-TAGS = [
-    "work",
-    "home",
-    "errands",
-    "health",
-    "finance",
-    "travel",
-    "reading",
-    "urgent",
-    "family",
-    "garden",
-    "car",
-    "someday",
-]
+# The demo seed's titles and descriptions; more tags, for a wider tag filter.
+TITLES = demo_seed.TITLES
+DESCRIPTIONS = demo_seed.DESCRIPTIONS
+TAGS = [*demo_seed.TAGS, "family", "garden", "car", "someday"]
 
 HEAVY_EMAIL = "bench-heavy@example.com"
 

@@ -119,6 +119,7 @@ class LiveServer:
     """
 
     def __init__(self, env=None, workers=1, args=()):
+        """`workers=None` keeps gunicorn.conf.py's own count."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = f"{self.url}/api/v1"
@@ -127,7 +128,7 @@ class LiveServer:
             **{
                 # An empty database of its own unless the test brings one.
                 "DATABASE_URL": f"sqlite:///{self.tempdir.name}/live.sqlite3",
-                "WEB_CONCURRENCY": str(workers),
+                **({} if workers is None else {"WEB_CONCURRENCY": str(workers)}),
                 **(env or {}),
             }
         )
@@ -169,6 +170,15 @@ class LiveServer:
     def worker_pids(self):
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return [int(pid) for pid in children.read_text().split()]
+
+    def worker_memory(self, field):
+        """Each worker's VmRSS (now) or VmHWM (peak), in MiB."""
+        sizes = []
+        for pid in self.worker_pids():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        return sizes
 
     def output(self):
         self.log.seek(0)

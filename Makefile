@@ -44,7 +44,7 @@ fuzz: $(VENV)/.installed-dev
 # The load benchmark (README, Performance): seeds 10,000 and 1,000,000 todos
 # in PostgreSQL (BENCH_DATABASE_URL, default todoapp_bench on the local
 # server), serves them with gunicorn, drives them with wrk, prints the table
-# and writes bench/results/latest.{json,md}. About 20 minutes.
+# and writes bench/results/latest.{json,md}. About 25 minutes.
 bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect \

@@ -17,7 +17,6 @@ from todoapp.testservers import (
     TemporaryPostgres,
     TemporaryRedis,
     migrate,
-    scratch_database,
     wait_until,
 )
 
@@ -83,12 +82,6 @@ def test_database_outage_is_503_fast_and_the_same_server_recovers(own_postgres):
 
 
 # --- gunicorn workers --------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def database():
-    with scratch_database() as url:
-        yield url
 
 
 def test_killed_worker_is_replaced_and_requests_keep_succeeding(database):

@@ -10,26 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from todoapp.testservers import LiveServer, TemporaryRedis, scratch_database
+from todoapp.testservers import LiveServer, TemporaryRedis
 
 pytestmark = pytest.mark.live
-
-GENEROUS = {
-    "AUTH_THROTTLE_RATE": "100000/min",
-    "USER_THROTTLE_RATE": "1000000/hour",
-}
-
-
-@pytest.fixture(scope="module")
-def database():
-    with scratch_database() as database_url:
-        yield database_url
-
-
-@pytest.fixture(scope="module")
-def server(database):
-    with LiveServer(env={"DATABASE_URL": database, **GENEROUS}, workers=8) as live:
-        yield live
 
 
 def parallel(calls):

@@ -14,23 +14,9 @@ import psycopg
 import pytest
 import requests
 
-from todoapp.testservers import LiveServer, scratch_database, wait_until
+from todoapp.testservers import wait_until
 
 pytestmark = pytest.mark.live
-
-GENEROUS = {"AUTH_THROTTLE_RATE": "100000/min", "USER_THROTTLE_RATE": "100000000/hour"}
-
-
-@pytest.fixture(scope="module")
-def database():
-    with scratch_database() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def server(database):
-    with LiveServer(env={"DATABASE_URL": database, **GENEROUS}, workers=8) as live:
-        yield live
 
 
 def new_client(server):

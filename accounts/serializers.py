@@ -5,7 +5,12 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from accounts.models import ApiToken, Session, UserManager, validate_timezone
-from todoapp.fields import StrictCharField, StrictEmailField, StrictIntegerField
+from todoapp.fields import (
+    BoundedListField,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+)
 
 User = get_user_model()
 
@@ -146,8 +151,18 @@ class AccountDeletionSerializer(serializers.Serializer):
         return _check_current_password(self.context["user"], value)
 
 
+def _scopes_field(**kwargs):
+    return BoundedListField(
+        child=serializers.ChoiceField(choices=ApiToken.Scope.values),
+        max_length=len(ApiToken.Scope.values),
+        **kwargs,
+    )
+
+
 class ApiTokenSerializer(serializers.ModelSerializer):
     """A personal API token as listed; never the token itself."""
+
+    scopes = _scopes_field(read_only=True)
 
     class Meta:
         model = ApiToken
@@ -157,8 +172,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
 
 class ApiTokenCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=100, help_text="What the token is for.")
-    scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=ApiToken.Scope.values),
+    scopes = _scopes_field(
         min_length=1,
         help_text="todos:read to read todos, todos:write to change them.",
     )

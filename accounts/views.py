@@ -66,6 +66,8 @@ class SignupView(CredentialsView):
     the session and CSRF cookies.
     """
 
+    schema_extras = {"POST": {"cookies": [201], "summary": "Sign up"}}
+
     @extend_schema(request=SignupSerializer, responses={201: SessionTokenSerializer})
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
@@ -82,7 +84,9 @@ class SigninView(CredentialsView):
     failures for one email lock it out for a while (429), from any address.
     """
 
-    schema_extras = {"POST": {"statuses": [401]}}
+    schema_extras = {
+        "POST": {"statuses": [401], "cookies": [200], "summary": "Sign in"}
+    }
 
     @extend_schema(request=SigninSerializer, responses={200: SessionTokenSerializer})
     def post(self, request):
@@ -137,6 +141,11 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
     permission_classes = [IsAuthenticated, SessionsOnlyToChange]
     http_method_names = ["get", "patch", "delete", "head", "options"]
     delete_has_body = True
+    schema_extras = {
+        "GET": {"summary": "Get the signed-in user"},
+        "PATCH": {"summary": "Change name or time zone"},
+        "DELETE": {"summary": "Delete the account"},
+    }
 
     def get_object(self):
         return self.request.user
@@ -217,6 +226,10 @@ class ApiTokenListView(generics.ListCreateAPIView):
     permission_classes = SESSION_ONLY
     pagination_class = None
     filter_backends = []
+    schema_extras = {
+        "GET": {"summary": "List API tokens"},
+        "POST": {"summary": "Create an API token"},
+    }
 
     def get_queryset(self):
         return ApiToken.objects.for_user(self.request.user)

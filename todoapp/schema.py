@@ -8,7 +8,7 @@ from there rather than declared again on every view.
 """
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, is_patched_serializer
 from rest_framework.permissions import AllowAny
 
 from todoapp.exceptions import PROBLEM_CONTENT_TYPE
@@ -60,7 +60,9 @@ PROBLEM_DESCRIPTIONS = {
     410: "The cursor is too old (or unknown): sync again without a cursor.",
     412: "If-Match does not match the current ETag: nothing changed.",
     422: "This Idempotency-Key was used with a different request body.",
-    503: "The database is unreachable; `Retry-After` says when to retry.",
+    500: "An unexpected error; the log has it under this answer's X-Request-ID.",
+    503: "The database is unreachable (or a query ran past its time limit); "
+    "`Retry-After` says when to retry.",
 }
 
 RETRY_AFTER_HEADER = {
@@ -78,6 +80,36 @@ AUTHENTICATE_HEADER = {
 
 ETAG_HEADER = {
     "ETag": {"schema": {"type": "string"}, "description": "The version of this answer."}
+}
+REQUEST_ID_HEADER = {
+    "X-Request-ID": {
+        "schema": {"type": "string"},
+        "description": "This request's id in the server's logs (an upstream "
+        "X-Request-ID of 1-128 plain characters is kept).",
+    }
+}
+# Headers a view can declare on its success responses (in `schema_extras`).
+RESPONSE_HEADERS = {
+    "location": {
+        "Location": {
+            "schema": {"type": "string", "format": "uri"},
+            "description": "The URL of the created resource.",
+        }
+    },
+    "replayed": {
+        "Idempotent-Replayed": {
+            "schema": {"type": "string", "enum": ["true"]},
+            "description": "Present on a replay of an earlier answer for the same "
+            "Idempotency-Key.",
+        }
+    },
+    "cookies": {
+        "Set-Cookie": {
+            "schema": {"type": "string"},
+            "description": "The session cookie (`sessionid`, HttpOnly) and the CSRF "
+            "cookie (`csrftoken`), for browser clients.",
+        }
+    },
 }
 RATE_LIMIT_HEADERS = {
     "RateLimit-Limit": {
@@ -160,6 +192,11 @@ class ProblemAutoSchema(AutoSchema):
         responses = operation["responses"]
         for status_code in extras.get("etag", []):
             responses[str(status_code)].setdefault("headers", {}).update(ETAG_HEADER)
+        for name, header in RESPONSE_HEADERS.items():
+            for status_code in extras.get(name, []):
+                responses[str(status_code)].setdefault("headers", {}).update(header)
+        for status_code, links in extras.get("links", {}).items():
+            responses[str(status_code)]["links"] = links
         if 304 in extras.get("statuses", []):
             responses["304"] = {
                 "description": "Not Modified: the ETag matched; no body.",
@@ -167,10 +204,48 @@ class ProblemAutoSchema(AutoSchema):
             }
         for status_code in sorted(self.problem_statuses(operation)):
             responses.setdefault(str(status_code), self._problem_response(status_code))
-        if self.view.throttle_classes:
-            for response in responses.values():
-                response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
+        for response in responses.values():
+            headers = response.setdefault("headers", {})
+            if self.view.throttle_classes:
+                headers.update(RATE_LIMIT_HEADERS)
+            headers.update(REQUEST_ID_HEADER)
         return operation
+
+    def get_summary(self):
+        """The view's word for it, else the first sentence of the description."""
+        summary = self.extras().get("summary")
+        if summary:
+            return summary
+        summary = self.get_description().split("\n\n")[0]
+        for end in (". ", ": ", "; ", " ("):
+            summary = summary.split(end)[0]
+        return summary.rstrip(".") or None
+
+    def get_description(self):
+        return self.extras().get("description") or super().get_description()
+
+    def get_filter_backends(self):
+        # The stats of a list answer for the same filters as the list.
+        if getattr(self.view, "action", None) == "stats":
+            return self.view.filter_backends
+        return super().get_filter_backends()
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        properties = schema.get("properties", {})
+        if direction == "response" or is_patched_serializer(serializer, direction):
+            # A PATCH changes only what it names: a default here would make
+            # generated clients send it, overwriting the stored value. An
+            # answer has every value filled in: a default there means nothing.
+            for name, field_schema in properties.items():
+                field_schema.pop("default", None)
+                if list(field_schema) == ["allOf"] and len(field_schema["allOf"]) == 1:
+                    properties[name] = field_schema["allOf"][0]
+        if direction == "response" and properties:
+            # Answers render every field their serializer declares (unions
+            # are separate serializers), null where the field allows it.
+            schema["required"] = sorted(properties)
+        return schema
 
     def extras(self):
         extras = getattr(self.view, "schema_extras", {})
@@ -193,7 +268,7 @@ class ProblemAutoSchema(AutoSchema):
     def problem_statuses(self, operation):
         """The problem statuses this operation can answer with."""
         view = self.view
-        statuses = {503}
+        statuses = {500, 503}
         requires_auth = not all(
             issubclass(permission, AllowAny) for permission in view.permission_classes
         )

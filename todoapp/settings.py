@@ -353,7 +353,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"HealthStatusEnum": ["ok", "unavailable"]},
+    # One enum component per union tag value (todoapp.fields.literal), shared
+    # by the unions that use it.
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": ["ok", "unavailable"],
+        "OpCreateEnum": ["create"],
+        "OpUpdateEnum": ["update"],
+        "OpDeleteEnum": ["delete"],
+        "OpUpsertEnum": ["upsert"],
+    },
     # The schema and docs pages are public; credentials sent to them are ignored.
     "SERVE_AUTHENTICATION": [],
 }

@@ -27,6 +27,10 @@ def _error(exc):
     return api_exception_handler(exc, {}).data
 
 
+def _failed(status_code, error):
+    return {"outcome": "failed", "status": status_code, "error": error}
+
+
 class Batch:
     def __init__(self, request, operations):
         self.request = request
@@ -65,7 +69,7 @@ class Batch:
         try:
             return getattr(self, f"_{op['op']}")(op)
         except (ValidationError, NotFound, PreconditionFailed) as exc:
-            return {"status": exc.status_code, "error": _error(exc)}
+            return _failed(exc.status_code, _error(exc))
 
     def _serializer(self, *args, **kwargs):
         context = {"request": self.request, "seq": next(self.seqs)}
@@ -82,7 +86,12 @@ class Batch:
     def _saved(self, serializer, status_code):
         serializer.is_valid(raise_exception=True)
         todo = serializer.save(**({} if serializer.instance else {"owner": self.user}))
-        return {"status": status_code, "todo": serializer.data, "etag": todo_etag(todo)}
+        return {
+            "outcome": "saved",
+            "status": status_code,
+            "todo": serializer.data,
+            "etag": todo_etag(todo),
+        }
 
     def _create(self, op):
         return self._saved(self._serializer(data=op["data"]), status.HTTP_201_CREATED)
@@ -96,7 +105,7 @@ class Batch:
         todo = self._existing(op)
         todo.delete(seq=next(self.seqs))
         del self.todos[op["id"]]
-        return {"status": status.HTTP_204_NO_CONTENT}
+        return {"outcome": "deleted", "status": status.HTTP_204_NO_CONTENT}
 
     @staticmethod
     def _not_applied(failed):
@@ -104,4 +113,4 @@ class Batch:
         detail = (
             f"Not applied: the batch is atomic and operation(s) {positions} failed."
         )
-        return {"status": NOT_APPLIED, "error": problem(NOT_APPLIED, detail)}
+        return _failed(NOT_APPLIED, problem(NOT_APPLIED, detail))

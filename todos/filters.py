@@ -5,7 +5,8 @@ from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from todos.models import MAX_TAG_LENGTH, Todo, normalise_tags
+from todos.models import MAX_TAGS, Todo, normalise_tags
+from todos.serializers import TAG_SCHEMA
 
 
 class MultiValueWidget(forms.Widget):
@@ -68,22 +69,57 @@ class PriorityFilter(django_filters.Filter):
     field_class = PriorityListField
 
 
-@extend_schema_field(
-    {
-        "type": "array",
-        "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH},
-    }
-)
+@extend_schema_field({"type": "array", "items": TAG_SCHEMA, "maxItems": MAX_TAGS})
 class TagFilter(django_filters.Filter):
     field_class = TagListField
 
 
-class TodoOrderingFilter(django_filters.OrderingFilter):
+ORDERING_FIELDS = ("created_at", "updated_at", "due_date", "priority", "title")
+ORDERING_CHOICES = [f"{sign}{name}" for name in ORDERING_FIELDS for sign in ("", "-")]
+
+
+class OrderingListField(forms.Field):
+    """Ordering keys, most significant first, each optionally `-`-prefixed."""
+
+    widget = MultiValueWidget
+
+    def to_python(self, value):
+        keys = [key for key in value or [] if key]
+        if len(keys) > len(ORDERING_FIELDS):
+            raise ValidationError(
+                "At most %(n)d ordering keys.",
+                code="max_length",
+                params={"n": len(ORDERING_FIELDS)},
+            )
+        for key in keys:
+            if key not in ORDERING_CHOICES:
+                raise ValidationError(
+                    "Unknown ordering %(key)r: use one of %(choices)s.",
+                    code="invalid_choice",
+                    params={"key": key, "choices": ", ".join(ORDERING_CHOICES)},
+                )
+        return keys
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": ORDERING_CHOICES},
+        "maxItems": len(ORDERING_FIELDS),
+    }
+)
+class TodoOrderingFilter(django_filters.Filter):
     """
-    Orders by the given fields, then by the default order (newest first,
-    ties by id) so pages stay stable. Priority is stored as its rank, so it
-    sorts low < medium < high; todos without a due date come last either way.
+    Orders by the given keys (`ordering=priority&ordering=-due_date`, or the
+    same comma-separated), then by the default order (newest first, ties by
+    id) so pages stay stable. Priority is stored as its rank, so it sorts
+    low < medium < high; todos without a due date come last either way.
+
+    Not django-filter's OrderingFilter: that one reads only the last of
+    repeated parameters, which is the form generated clients send.
     """
+
+    field_class = OrderingListField
 
     def filter(self, qs, value):
         if not value:
@@ -101,6 +137,14 @@ class TodoOrderingFilter(django_filters.OrderingFilter):
                 else field.asc(nulls_last=nulls_last)
             )
         return qs.order_by(*ordering, F("created_at").desc(), F("id").desc())
+
+
+MAX_SEARCH_LENGTH = 200
+
+
+@extend_schema_field({"type": "string", "maxLength": MAX_SEARCH_LENGTH})
+class SearchFilter(django_filters.CharFilter):
+    """Text to look for (its length bounds the work of one search)."""
 
 
 ISO_DATE = ["%Y-%m-%d"]
@@ -137,15 +181,15 @@ class TodoFilter(django_filters.FilterSet):
         help_text="Not completed and due before today in the user's time zone (true), "
         "or every other todo (false).",
     )
-    search = django_filters.CharFilter(
+    search = SearchFilter(
         method="filter_search",
-        max_length=200,
+        max_length=MAX_SEARCH_LENGTH,
         help_text="Case-insensitive text in the title or description.",
     )
     ordering = TodoOrderingFilter(
-        fields=("created_at", "updated_at", "due_date", "priority", "title"),
-        help_text="Comma-separated fields, each optionally prefixed with `-` "
-        "for descending.",
+        help_text="Sort keys, most significant first, each optionally prefixed "
+        "with `-` for descending: `ordering=priority&ordering=-due_date` (or "
+        "`ordering=priority,-due_date`).",
     )
 
     class Meta:

@@ -1,17 +1,25 @@
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from todoapp.fields import (
+    BoundedListField,
     StrictBooleanField,
     StrictCharField,
     StrictDateField,
     StrictIntegerField,
+    literal,
 )
-from todos.models import MAX_TAG_LENGTH, MAX_TAGS, Todo, normalise_tags
+from todos.models import (
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    TAG_PATTERN,
+    Todo,
+    normalise_tags,
+)
 
 
 def _iso_datetime(value):
@@ -20,6 +28,14 @@ def _iso_datetime(value):
         return None
     text = value.astimezone(datetime.UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+TAG_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_TAG_LENGTH,
+    "pattern": TAG_PATTERN,
+}
 
 
 class PriorityField(serializers.ChoiceField):
@@ -40,9 +56,11 @@ class PriorityField(serializers.ChoiceField):
 @extend_schema_field(
     {
         "type": "array",
-        "items": {"type": "string", "minLength": 1, "maxLength": MAX_TAG_LENGTH},
-        "description": "Trimmed and lower-cased, duplicates dropped; at most "
-        f"{MAX_TAGS} distinct tags, none blank or containing a comma.",
+        "items": TAG_SCHEMA,
+        "maxItems": MAX_TAGS,
+        "description": f"At most {MAX_TAGS}; each trimmed and lower-cased, "
+        "duplicates dropped. No tag is blank or contains a comma or a control "
+        "character.",
     }
 )
 class TagsField(serializers.Field):
@@ -161,19 +179,34 @@ class TodoStatsSerializer(serializers.Serializer):
 
 
 # --- sync: change feed and bulk operations ------------------------------------
+# Each union below is a PolymorphicProxySerializer: a `oneOf` with a
+# discriminator in the schema, so generated clients get one type per variant
+# with its required keys.
 
 
-class ChangeSerializer(serializers.Serializer):
-    """Documents one change of the feed (built in TodoViewSet.changes)."""
+class ChangeUpsertSerializer(serializers.Serializer):
+    op = literal("upsert")
+    todo = TodoSerializer(help_text="The todo as it is now.")
+    etag = serializers.CharField(help_text="The todo's ETag.")
 
-    op = serializers.ChoiceField(choices=["upsert", "delete"])
-    todo = TodoSerializer(required=False, help_text="The todo as it is now (upsert).")
-    etag = serializers.CharField(required=False, help_text="The todo's ETag (upsert).")
-    id = serializers.IntegerField(required=False, help_text="The deleted todo's id.")
+
+class ChangeDeleteSerializer(serializers.Serializer):
+    op = literal("delete")
+    id = serializers.IntegerField(help_text="The deleted todo's id.")
 
 
 class ChangeFeedSerializer(serializers.Serializer):
-    changes = ChangeSerializer(many=True)
+    """Documents the feed page (built in TodoViewSet.changes)."""
+
+    changes = PolymorphicProxySerializer(
+        component_name="Change",
+        serializers={
+            "upsert": ChangeUpsertSerializer,
+            "delete": ChangeDeleteSerializer,
+        },
+        resource_type_field_name="op",
+        many=True,
+    )
     cursor = serializers.CharField(
         help_text="Pass it back as `cursor` for what follows."
     )
@@ -183,30 +216,82 @@ class ChangeFeedSerializer(serializers.Serializer):
 MAX_BULK_OPERATIONS = 100
 
 
-class BulkOperationSerializer(serializers.Serializer):
-    op = serializers.ChoiceField(choices=["create", "update", "delete"])
-    id = StrictIntegerField(
-        min_value=1, max_value=2**63 - 1, required=False, help_text="update, delete"
-    )
-    data = serializers.DictField(
-        required=False, help_text="create: a todo; update: the fields to change"
-    )
-    if_match = StrictCharField(
-        required=False, max_length=200, help_text="update, delete: as If-Match"
+def _todo_id(**kwargs):
+    return StrictIntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+def _if_match():
+    return StrictCharField(
+        required=False, max_length=200, help_text="As the If-Match header."
     )
 
-    def validate(self, attrs):
-        op = attrs["op"]
-        if op in ("update", "delete") and "id" not in attrs:
-            raise serializers.ValidationError({"id": [f"Required for {op}."]})
-        if op in ("create", "update") and "data" not in attrs:
-            raise serializers.ValidationError({"data": [f"Required for {op}."]})
-        return attrs
+
+@extend_schema_field(TodoSerializer)
+class TodoDataField(serializers.DictField):
+    """
+    A todo's fields, checked by the operation itself (TodoSerializer in
+    todos.bulk), so that one bad operation fails alone.
+    """
+
+
+@extend_schema_field(TodoSerializer(partial=True))
+class TodoChangesField(serializers.DictField):
+    """The fields to change, checked by the operation itself (PATCH rules)."""
+
+
+class BulkCreateSerializer(serializers.Serializer):
+    op = literal("create")
+    data = TodoDataField(help_text="The todo, as for POST todos.")
+
+
+class BulkUpdateSerializer(serializers.Serializer):
+    op = literal("update")
+    id = _todo_id()
+    data = TodoChangesField(help_text="The fields to change, as for PATCH.")
+    if_match = _if_match()
+
+
+class BulkDeleteSerializer(serializers.Serializer):
+    op = literal("delete")
+    id = _todo_id()
+    if_match = _if_match()
+
+
+BULK_OPERATIONS = {
+    "create": BulkCreateSerializer,
+    "update": BulkUpdateSerializer,
+    "delete": BulkDeleteSerializer,
+}
+
+
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="BulkOperation",
+        serializers=BULK_OPERATIONS,
+        resource_type_field_name="op",
+    )
+)
+class BulkOperationField(serializers.Field):
+    """One operation, checked by the serializer its `op` names."""
+
+    default_error_messages = {"invalid": "Must be an object."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        op = data.get("op")
+        variant = BULK_OPERATIONS.get(op) if isinstance(op, str) else None
+        if variant is None:
+            choices = ", ".join(BULK_OPERATIONS)
+            raise serializers.ValidationError({"op": [f"Must be one of: {choices}."]})
+        serializer = variant(data=data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
 
 class BulkRequestSerializer(serializers.Serializer):
-    operations = serializers.ListField(
-        child=BulkOperationSerializer(), max_length=MAX_BULK_OPERATIONS
+    operations = BoundedListField(
+        child=BulkOperationField(), max_length=MAX_BULK_OPERATIONS
     )
     atomic = StrictBooleanField(
         default=False, help_text="All operations or none (424 for those not applied)."
@@ -218,14 +303,36 @@ class ProblemField(serializers.JSONField):
     """A problem document, as the single-todo endpoint would answer."""
 
 
-class BulkResultSerializer(serializers.Serializer):
-    """Documents one operation's result (built in todos.bulk)."""
+class BulkSavedSerializer(serializers.Serializer):
+    outcome = literal("saved")
+    status = literal(201, 200, help_text="201 created, 200 updated.")
+    todo = TodoSerializer()
+    etag = serializers.CharField()
 
-    status = serializers.IntegerField(help_text="201, 200, 204, 400, 404, 412 or 424.")
-    todo = TodoSerializer(required=False)
-    etag = serializers.CharField(required=False)
-    error = ProblemField(required=False)
+
+class BulkDeletedSerializer(serializers.Serializer):
+    outcome = literal("deleted")
+    status = literal(204)
+
+
+class BulkFailedSerializer(serializers.Serializer):
+    outcome = literal("failed")
+    status = literal(
+        400, 404, 412, 424, help_text="424: not applied, as the atomic batch failed."
+    )
+    error = ProblemField()
 
 
 class BulkResponseSerializer(serializers.Serializer):
-    results = BulkResultSerializer(many=True)
+    """Documents the answer (built in todos.bulk): one result per operation."""
+
+    results = PolymorphicProxySerializer(
+        component_name="BulkResult",
+        serializers={
+            "saved": BulkSavedSerializer,
+            "deleted": BulkDeletedSerializer,
+            "failed": BulkFailedSerializer,
+        },
+        resource_type_field_name="outcome",
+        many=True,
+    )

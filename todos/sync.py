@@ -22,6 +22,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from todoapp.exceptions import Gone, PreconditionFailed
+from todoapp.params import whole_number
 from todos.models import SyncState, Todo, Tombstone
 
 # Part of every collection ETag: bump it when a representation changes, so
@@ -97,7 +98,7 @@ def decode_cursor(cursor):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         version, number = raw.split(".")
-        if version != "v1" or not number.isdigit():
+        if version != "v1" or not number.isascii() or not number.isdigit():
             raise ValueError(raw)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
@@ -144,9 +145,5 @@ def change_page(user, cursor, limit):
     return ChangePage(changes=items, cursor=encode_cursor(last), has_more=has_more)
 
 
-def parse_limit(raw):
-    if raw in (None, ""):
-        return DEFAULT_LIMIT
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationError({"limit": ["Enter a whole number of at least 1."]})
-    return min(int(raw), MAX_LIMIT)
+def parse_limit(params):
+    return whole_number(params, "limit", default=DEFAULT_LIMIT, maximum=MAX_LIMIT)

@@ -21,6 +21,8 @@ from todos.serializers import (
     TodoStatsSerializer,
 )
 from todos.sync import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
     change_page,
     collection_etag,
     not_modified,
@@ -34,21 +36,82 @@ CONDITIONAL_WRITE = {"headers": ["If-Match"], "etag": [200], "statuses": [412]}
 IDEMPOTENT_POST = {"headers": ["Idempotency-Key"], "statuses": [409, 422]}
 
 
+def _link(operation_id, description):
+    """An OpenAPI link from a todo in the answer to `operation_id` on it."""
+    return {
+        "operationId": operation_id,
+        "parameters": {"id": "$response.body#/id"},
+        "description": description,
+    }
+
+
+CREATED_TODO_LINKS = {
+    "GetTodo": _link("todos_retrieve", "Read the created todo."),
+    "UpdateTodo": _link("todos_update", "Replace the created todo."),
+    "PatchTodo": _link("todos_partial_update", "Change the created todo."),
+    "DeleteTodo": _link("todos_destroy", "Delete the created todo."),
+}
+
+
 class TodoViewSet(viewsets.ModelViewSet):
     serializer_class = TodoSerializer
     filterset_class = TodoFilter
     reserved_seq = None
     # What todoapp.schema adds to each action's documentation.
     schema_extras = {
-        "list": CONDITIONAL_READ,
-        "stats": CONDITIONAL_READ,
-        "retrieve": CONDITIONAL_READ,
-        "create": {**IDEMPOTENT_POST, "etag": [201]},
-        "update": CONDITIONAL_WRITE,
-        "partial_update": CONDITIONAL_WRITE,
-        "destroy": {"headers": ["If-Match"], "statuses": [412]},
-        "changes": {"statuses": [410]},
-        "bulk": IDEMPOTENT_POST,
+        "list": {
+            **CONDITIONAL_READ,
+            "summary": "List todos",
+            "description": "The caller's todos, newest first unless `ordering` "
+            "says otherwise, filtered by the parameters given (all must hold), "
+            "a page at a time.",
+        },
+        "stats": {
+            **CONDITIONAL_READ,
+            "summary": "Count todos",
+            "description": "Counts of the caller's todos: totals, overdue, due "
+            "today, by priority and by tag. Takes the list's filters.",
+        },
+        "retrieve": {
+            **CONDITIONAL_READ,
+            "summary": "Get a todo",
+            "description": "One of the caller's todos (another user's id is a 404).",
+        },
+        "create": {
+            **IDEMPOTENT_POST,
+            "etag": [201],
+            "location": [201],
+            "replayed": [201],
+            "links": {201: CREATED_TODO_LINKS},
+            "summary": "Create a todo",
+            "description": "A new todo of the caller's. Fields left out take "
+            "their defaults.",
+        },
+        "update": {
+            **CONDITIONAL_WRITE,
+            "summary": "Replace a todo",
+            "description": "Every writable field: those left out take their "
+            "defaults. With If-Match, only if the todo is unchanged.",
+        },
+        "partial_update": {
+            **CONDITIONAL_WRITE,
+            "summary": "Change a todo",
+            "description": "Only the fields given change. With If-Match, only "
+            "if the todo is unchanged; a change to nothing keeps its ETag.",
+        },
+        "destroy": {
+            "headers": ["If-Match"],
+            "statuses": [412],
+            "summary": "Delete a todo",
+            "description": "Deletes the todo; the change feed reports it as a "
+            "deletion. With If-Match, only if the todo is unchanged.",
+        },
+        "changes": {"statuses": [410], "summary": "Read the change feed"},
+        "bulk": {
+            **IDEMPOTENT_POST,
+            "replayed": [200],
+            "summary": "Apply many operations",
+        },
     }
 
     def get_queryset(self):
@@ -189,8 +252,13 @@ class TodoViewSet(viewsets.ModelViewSet):
             ),
             OpenApiParameter(
                 "limit",
-                OpenApiTypes.INT,
-                description="Changes per answer (default 100; at most 1000).",
+                {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_LIMIT,
+                    "default": DEFAULT_LIMIT,
+                },
+                description="Changes per answer.",
             ),
         ],
         responses=ChangeFeedSerializer,
@@ -204,7 +272,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         page = change_page(
             request.user,
             request.query_params.get("cursor") or None,
-            parse_limit(request.query_params.get("limit")),
+            parse_limit(request.query_params),
         )
         upserts = [item for _, item in page.changes if isinstance(item, Todo)]
         # One serializer for the page, not one per todo.

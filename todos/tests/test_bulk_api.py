@@ -41,7 +41,7 @@ def test_bulk_applies_operations_in_order(auth_client, existing):
     assert results[0]["todo"]["title"] == "new"
     assert results[0]["todo"]["tags"] == ["b"]
     assert results[1]["todo"]["completed"] is True
-    assert results[2] == {"status": 204}
+    assert results[2] == {"outcome": "deleted", "status": 204}
     assert list(Todo.objects.values_list("title", flat=True)) == ["new"]
     assert list(TodoTag.objects.values_list("name", flat=True)) == ["b"]
 

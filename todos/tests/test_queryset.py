@@ -105,7 +105,8 @@ def test_bulk_create_keeps_what_save_keeps(user, auth_client):
     [
         ([" Work ", "work", "HOME"], ["work", "home"]),
         ([], []),
-        ([f"t{i}" for i in range(20)] * 2, [f"t{i}" for i in range(20)]),
+        ([f"t{i}" for i in range(10)] * 2, [f"t{i}" for i in range(10)]),
+        (["  emoji \U0001f600 ", "Café"], ["emoji \U0001f600", "café"]),
     ],
 )
 def test_normalise_tags(values, expected):
@@ -113,7 +114,23 @@ def test_normalise_tags(values, expected):
 
 
 @pytest.mark.parametrize(
-    "values", ["a", [""], ["a,b"], ["x" * 51], [1], [f"t{i}" for i in range(21)]]
+    "values",
+    [
+        "a",
+        [""],
+        ["   "],
+        ["a,b"],
+        ["x" * 51],
+        [1],
+        [f"t{i}" for i in range(21)],
+        ["a"] * 21,
+        ["tab\there"],
+        ["nul\x00"],
+        ["c1\x85"],
+        ["lone \ud800"],
+        # 50 characters that lower-case to 100.
+        ["\u0130" * 50],
+    ],
 )
 def test_normalise_tags_rejects(values):
     with pytest.raises(ValidationError):

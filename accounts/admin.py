@@ -1,8 +1,46 @@
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from rest_framework.exceptions import Throttled
 
-from accounts.models import Session, User
+from accounts.models import ApiToken, Session, User, UserManager
+from accounts.throttles import AuthAddressThrottle, authenticate_signin
+
+
+class AdminSigninForm(AdminAuthenticationForm):
+    """
+    The admin's sign-in behind the API's limits: the same per-address
+    throttle and per-email lockout (an admin password is the one most worth
+    guessing, and each guess costs an Argon2 hash).
+    """
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data
+        throttle = AuthAddressThrottle()
+        try:
+            if not throttle.allow_request(self.request, None):
+                raise Throttled(
+                    throttle.wait(), "Too many sign-in attempts from this address."
+                )
+            self.user_cache = authenticate_signin(
+                self.request, UserManager.normalize_email(email), password
+            )
+        except Throttled as exc:
+            raise ValidationError(
+                f"{exc.detail} Retry in {exc.wait:.0f} seconds.", code="throttled"
+            ) from None
+        if self.user_cache is None:
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data
+
+
+admin.site.login_form = AdminSigninForm
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):

@@ -7,6 +7,7 @@ from rest_framework.fields import get_error_detail
 from accounts.models import ApiToken, Session, UserManager, validate_timezone
 from todoapp.fields import (
     BoundedListField,
+    StrictBooleanField,
     StrictCharField,
     StrictEmailField,
     StrictIntegerField,
@@ -74,6 +75,13 @@ class SigninSerializer(serializers.Serializer):
 
     def validate_email(self, value):
         return UserManager.normalize_email(value)
+
+
+class SignoutAllSerializer(serializers.Serializer):
+    include_tokens = StrictBooleanField(
+        default=False,
+        help_text="Also revoke every personal API token of the caller.",
+    )
 
 
 class SessionTokenSerializer(serializers.Serializer):

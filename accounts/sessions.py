@@ -230,12 +230,18 @@ def start_session(request, user):
     """
     Sign `user` in on a fresh session and return it; its key is the token.
 
-    A session the request already carries (cookie) is ended first: Django's
-    login() keeps the key of a session already signed in to the same user,
-    but every sign-in here gets a new key and a full lifetime (no fixation).
-    login() then rotates the CSRF token; the middleware sets both cookies.
+    Every sign-in gets a new key and a full lifetime. A signed-in session the
+    request's cookie already carries stays alive beside the new one (a client
+    that keeps cookies and signs in twice holds two working sessions; signing
+    in never ends one the caller did not ask to end); an anonymous one is
+    discarded (no fixation). login() then rotates the CSRF token; the
+    middleware sets both cookies, to the new session.
     """
-    if not request.session.is_empty():
+    if request.session.get(auth.SESSION_KEY) is not None:
+        # On the HttpRequest, which the session middleware saves from.
+        http_request = getattr(request, "_request", request)
+        http_request.session = SessionStore(None, **client_info(http_request))
+    elif not request.session.is_empty():
         request.session.flush()
     auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
     return request.session

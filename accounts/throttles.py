@@ -3,6 +3,8 @@
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth import authenticate
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts import ratelimit
@@ -27,7 +29,8 @@ class CounterThrottle(SimpleRateThrottle):
             return True
         self.usage = ratelimit.hit(key, self.num_requests, self.duration)
         if self.usage.counted:
-            usages = request._request.__dict__.setdefault("rate_limit_usages", [])
+            http_request = getattr(request, "_request", request)
+            usages = http_request.__dict__.setdefault("rate_limit_usages", [])
             usages.append(self.usage)
         return self.usage.allowed
 
@@ -88,6 +91,22 @@ class SigninLockout:
 
     def record_failure(self):
         ratelimit.hit(self.key, self.limit, settings.SIGNIN_FAILURE_WINDOW)
+
+
+def authenticate_signin(request, email, password):
+    """
+    Check a sign-in's password behind the per-email lockout: the user, or
+    None (a failure, counted); Throttled while the email is locked out. The
+    one gate of every sign-in form, the API's and the admin's, so both share
+    the lockout. (The per-address limit is AuthAddressThrottle, in front.)
+    """
+    lockout = SigninLockout(email)
+    if (wait := lockout.retry_after()) is not None:
+        raise Throttled(wait, "Too many failed sign-ins for this email; retry later.")
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        lockout.record_failure()
+    return user
 
 
 class RateLimitHeadersMiddleware:

@@ -1,7 +1,6 @@
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +17,7 @@ from accounts.serializers import (
     SessionSerializer,
     SessionTokenSerializer,
     SigninSerializer,
+    SignoutAllSerializer,
     SignupSerializer,
     UserSerializer,
 )
@@ -33,8 +33,8 @@ from accounts.sessions import (
 from accounts.throttles import (
     AuthAddressThrottle,
     PasswordCheckThrottle,
-    SigninLockout,
     UserThrottle,
+    authenticate_signin,
 )
 
 
@@ -92,14 +92,8 @@ class SigninView(CredentialsView):
     def post(self, request):
         serializer = SigninSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        lockout = SigninLockout(serializer.validated_data["email"])
-        if (wait := lockout.retry_after()) is not None:
-            raise Throttled(
-                wait, "Too many failed sign-ins for this email; retry later."
-            )
-        user = authenticate(request, **serializer.validated_data)
+        user = authenticate_signin(request, **serializer.validated_data)
         if user is None:
-            lockout.record_failure()
             # One answer for an unknown email and a wrong password.
             raise AuthenticationFailed("Incorrect email or password.")
         return _session_response(user, start_session(request, user), status.HTTP_200_OK)
@@ -121,13 +115,20 @@ class SignoutView(APIView):
 
 
 class SignoutAllView(APIView):
-    """End every session of the caller, this one included."""
+    """
+    End every session of the caller, this one included; with
+    `include_tokens`, revoke their API tokens too. The body may be omitted.
+    """
 
     permission_classes = SESSION_ONLY
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=SignoutAllSerializer, responses={204: None})
     def post(self, request):
+        options = SignoutAllSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
         revoke_sessions(request.user)
+        if options.validated_data["include_tokens"]:
+            ApiToken.objects.for_user(request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -175,13 +175,30 @@ def test_signin_twice_gives_two_independent_sessions(user):
     assert bearer_client(token=second).get("/api/v1/auth/me").status_code == 200
 
 
-def test_signin_with_cookie_rotates_the_session_key(api_client, user):
-    old = signin(api_client).json()["token"]
-    new = signin(api_client).json()["token"]
+def test_signin_twice_through_a_cookie_keeping_client_keeps_both_sessions(
+    api_client, user
+):
+    first = signin(api_client).json()["token"]
+    second = signin(api_client).json()["token"]
 
-    assert new != old
-    assert_problem(bearer_client(token=old).get("/api/v1/auth/me"), 401)
+    assert second != first
+    assert bearer_client(token=first).get("/api/v1/auth/me").status_code == 200
+    assert api_client.cookies["sessionid"].value == second
     assert api_client.get("/api/v1/auth/me").status_code == 200
+    listed = bearer_client(token=second).get("/api/v1/auth/sessions").json()
+    assert len(listed) == 2
+    assert [session["current"] for session in listed].count(True) == 1
+
+
+def test_signin_replaces_a_planted_cookie_session(api_client, user):
+    api_client.cookies["sessionid"] = "chosen-by-an-attacker"
+
+    token = signin(api_client).json()["token"]
+
+    assert api_client.cookies["sessionid"].value == token != "chosen-by-an-attacker"
+    assert_problem(
+        bearer_client(token="chosen-by-an-attacker").get("/api/v1/auth/me"), 401
+    )
 
 
 # --- sign-out ----------------------------------------------------------------

@@ -212,6 +212,51 @@ def test_signout_all_revokes_every_session_including_current(user, other_user):
     assert bearer_client(token=theirs).get("/api/v1/auth/me").status_code == 200
 
 
+def mint_api_token(token):
+    response = bearer_client(token=token).post(
+        "/api/v1/auth/tokens", {"name": "script", "scopes": ["todos:read"]}
+    )
+    assert response.status_code == 201
+    return response.json()["token"]
+
+
+def test_signout_all_keeps_api_tokens_by_default(user):
+    session = signin()
+    api_token = mint_api_token(session)
+
+    assert (
+        bearer_client(token=session).post("/api/v1/auth/signout-all").status_code == 204
+    )
+
+    assert bearer_client(token=api_token).get("/api/v1/todos").status_code == 200
+
+
+def test_signout_all_with_include_tokens_ends_api_tokens_too(user, other_user):
+    session = signin()
+    api_token = mint_api_token(session)
+    theirs = mint_api_token(signin(email="other@example.com"))
+
+    response = bearer_client(token=session).post(
+        "/api/v1/auth/signout-all", {"include_tokens": True}
+    )
+
+    assert response.status_code == 204
+    assert_problem(bearer_client(token=api_token).get("/api/v1/todos"), 401)
+    assert_problem(bearer_client(token=session).get("/api/v1/auth/me"), 401)
+    assert bearer_client(token=theirs).get("/api/v1/todos").status_code == 200
+
+
+def test_signout_all_rejects_a_non_boolean_option_and_ends_nothing(user):
+    session = signin()
+
+    response = bearer_client(token=session).post(
+        "/api/v1/auth/signout-all", {"include_tokens": "yes"}
+    )
+
+    assert_problem(response, 400, "include_tokens")
+    assert bearer_client(token=session).get("/api/v1/auth/me").status_code == 200
+
+
 @pytest.mark.parametrize(
     "method, path",
     [

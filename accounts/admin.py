@@ -117,3 +117,22 @@ class SessionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Personal API tokens: deleting one revokes it. The token is never shown."""
+
+    fields = ("user", "name", "scopes", "created_at", "last_used_at", "expires_at")
+    list_display = fields
+    list_select_related = ("user",)
+    list_filter = ("expires_at",)
+    search_fields = ("name", "user__email")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        # Tokens are issued by their owner (POST auth/tokens), shown once.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

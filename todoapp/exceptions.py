@@ -7,6 +7,7 @@ Every error an `/api/` client can see goes through here: DRF's exceptions via
 this module is hand-written.
 """
 
+import json
 import logging
 from http import HTTPStatus
 
@@ -15,7 +16,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.urls import is_valid_path
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
@@ -155,6 +157,9 @@ def api_exception_handler(exc, context):
         exc = ServiceUnavailable()
         exc.wait = DATABASE_RETRY_AFTER
 
+    if isinstance(exc, exceptions.NotAuthenticated) and "request" in context:
+        exc = _explain_missing_credentials(context["request"], exc)
+
     response = drf_exception_handler(exc, context)
     if response is None:
         # Not an API error: Django logs it and answers through handler500.
@@ -169,6 +174,20 @@ def api_exception_handler(exc, context):
         response.data = problem(response.status_code, exc.detail)
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
+
+
+def _explain_missing_credentials(request, exc):
+    """
+    Credentials sent under another scheme (DRF's usual `Token`, `Basic`) are
+    not ignored silently: the 401 says which scheme todoapp expects.
+    """
+    scheme = request.headers.get("Authorization", "").split(" ", 1)[0]
+    if not scheme:
+        return exc
+    return exceptions.NotAuthenticated(
+        f"Unsupported authorization scheme {printable(scheme)[:20]!r}: "
+        "send 'Authorization: Bearer <token>'."
+    )
 
 
 def _is_api(request):
@@ -193,10 +212,32 @@ def permission_denied(
     return defaults.permission_denied(request, exception, template_name)
 
 
+class PermanentRedirect(HttpResponseRedirect):
+    """308: like 301, but the client repeats the method and body."""
+
+    status_code = 308
+
+
 def page_not_found(request, exception, template_name=defaults.ERROR_404_TEMPLATE_NAME):
     if _is_api(request):
+        # API paths have no trailing slash; `todos/` means `todos`.
+        trimmed = request.path_info.rstrip("/")
+        if trimmed != request.path_info and is_valid_path(trimmed):
+            return _trailing_slash_redirect(request, trimmed)
         return problem_response(404, f"No API resource at {request.path}.")
     return defaults.page_not_found(request, exception, template_name)
+
+
+def _trailing_slash_redirect(request, path_info):
+    path = request.path[: len(request.path) - len(request.path_info)] + path_info
+    query = request.META.get("QUERY_STRING", "")
+    location = f"{path}?{query}" if query else path
+    response = PermanentRedirect(location)
+    response.content = json.dumps(
+        problem(308, f"API paths have no trailing slash: use {path}.")
+    )
+    response["Content-Type"] = PROBLEM_CONTENT_TYPE
+    return response
 
 
 def server_error(request, template_name=defaults.ERROR_500_TEMPLATE_NAME):

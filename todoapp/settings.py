@@ -261,6 +261,8 @@ STORAGES = {
 # Also serve straight from the apps' folders, so a server started without
 # `collectstatic` still has a styled admin and working docs pages.
 WHITENOISE_USE_FINDERS = True
+# Files served at the site root, such as /favicon.ico.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 # --- HTTP security ----------------------------------------------------------
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from todoapp.views import HealthView, SchemaView
+from todoapp.views import HealthView, RootView, SchemaView
 
 api_v1 = [
     path("health", HealthView.as_view(), name="health"),
@@ -11,6 +11,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", RootView.as_view(), name="root"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SchemaView.as_view(), name="schema"),
     path(

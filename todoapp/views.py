@@ -1,10 +1,13 @@
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer, TemplateHTMLRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -87,3 +90,48 @@ class SchemaView(SpectacularAPIView):
             cached = self._rendered[renderer.media_type] = (body, content_type)
         body, content_type = cached
         return HttpResponse(body, content_type=content_type)
+
+
+def _readme_sections():
+    readme = settings.BASE_DIR / "README.md"
+    if not readme.exists():
+        return []
+    return [
+        line[3:].strip()
+        for line in readme.read_text(encoding="utf-8").splitlines()
+        if line.startswith("## ")
+    ]
+
+
+ROOT_LINKS = [
+    ("swagger-ui", "API docs", "Swagger UI: every endpoint, tried in the browser."),
+    ("redoc", "API reference", "Redoc: the same, as a reference."),
+    ("schema", "OpenAPI schema", "For client generators (`?format=json`)."),
+    ("health", "Health", "Liveness and database reachability."),
+    ("admin:index", "Admin", "For operators."),
+]
+
+
+class RootView(APIView):
+    """What this service is, and where to go: HTML, or JSON when asked for."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+    renderer_classes = [TemplateHTMLRenderer, JSONRenderer]
+    template_name = "todoapp/root.html"
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        return Response(
+            {
+                "name": settings.SPECTACULAR_SETTINGS["TITLE"],
+                "description": "A REST backend for todo-list apps.",
+                "api": reverse("health").rsplit("/", 1)[0] + "/",
+                "links": [
+                    {"title": title, "href": reverse(name), "description": text}
+                    for name, title, text in ROOT_LINKS
+                ],
+                "readme_sections": _readme_sections(),
+            }
+        )

@@ -126,3 +126,30 @@ def test_problem_is_answered_whatever_accept_says(api_client):
     response = api_client.get("/api/v1/todos", HTTP_ACCEPT="application/problem+json")
 
     assert_problem(response, 401)
+
+
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
+def test_trailing_slash_redirects_to_the_api_path_keeping_the_method(
+    auth_client, method
+):
+    response = getattr(auth_client, method)("/api/v1/todos/?page=2")
+
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/todos?page=2"
+    assert response["Content-Type"] == "application/problem+json"
+    assert "/api/v1/todos" in response.json()["detail"]
+
+
+def test_trailing_slash_on_an_unknown_path_is_a_plain_404(auth_client):
+    response = auth_client.get("/api/v1/nothing/")
+
+    assert_problem(response, 404)
+
+
+@pytest.mark.parametrize("scheme", ["Token", "Basic"])
+def test_other_authorization_schemes_are_told_to_use_bearer(api_client, user, scheme):
+    api_client.credentials(HTTP_AUTHORIZATION=f"{scheme} abc123")
+
+    body = assert_problem(api_client.get("/api/v1/todos"), 401)
+
+    assert scheme in body["detail"] and "Bearer" in body["detail"]

@@ -211,3 +211,34 @@ def test_schema_documents_sync_headers_and_statuses(api_client):
     } <= set(paths)
     listed = paths["/api/v1/todos"]["get"]["responses"]["200"]["headers"]
     assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(listed)
+
+
+def test_root_page_names_the_service_and_links_the_docs(client):
+    response = client.get("/", HTTP_ACCEPT="text/html")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "todoapp API" in page
+    for href in ("/api/docs/", "/api/redoc/", "/api/schema/", "/api/v1/health"):
+        assert f'href="{href}"' in page
+    assert 'href="/admin/"' in page
+    assert "Security" in page and "Deployment" in page
+
+
+def test_root_answers_json_to_clients_asking_for_json(client):
+    response = client.get("/", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "todoapp API"
+    assert body["api"] == "/api/v1/"
+    assert {link["href"] for link in body["links"]} >= {"/api/docs/", "/admin/"}
+    assert "Configuration" in body["readme_sections"]
+
+
+def test_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"

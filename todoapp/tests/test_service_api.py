@@ -242,3 +242,20 @@ def test_favicon_is_served(client):
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"
+
+
+def test_api_answers_carry_a_closed_content_security_policy(api_client):
+    response = api_client.get("/api/v1/health")
+
+    assert response["Content-Security-Policy"] == (
+        "default-src 'none'; frame-ancestors 'none'"
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/login/", "/api/docs/", "/api/redoc/"])
+def test_pages_carry_a_self_only_script_policy(client, path):
+    policy = client.get(path)["Content-Security-Policy"]
+
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"

@@ -30,11 +30,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 		"DJANGO_HTTPS=0" > $@
 	@echo "Wrote .env with a new secret key."
 
+# The address is checked first, so a second `make run` migrates nothing.
 run: $(VENV)/.installed-runtime .env
+	@$(BIN)/python -m todoapp.serve --check
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) seed --if-empty
-	exec $(BIN)/gunicorn -c gunicorn.conf.py
+	exec $(BIN)/python -m todoapp.serve
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest

@@ -10,7 +10,7 @@ import os
 import sys
 
 wsgi_app = "todoapp.wsgi:application"
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+bind = os.environ.get("WEB_BIND") or os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers, one more than the cores: on 2 cores `make bench` measured the
 # same throughput for 2 to 4 workers and the lowest latency at 2-3, while the
 # usual 2 x cores + 1 lost ~5% throughput and doubled the median latency

@@ -19,6 +19,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
+# Imported here, not where first used: a first import racing in two threads
+# of a worker can deadlock on redis' own circular imports.
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
 logger = logging.getLogger(__name__)
 
 _REDIS_HIT = """
@@ -65,8 +70,6 @@ def peek(key, limit):
 
 
 def _redis():
-    from django_redis import get_redis_connection
-
     return get_redis_connection("default")
 
 
@@ -80,8 +83,6 @@ def _fail_open(key, limit, exc):
 
 
 def _redis_hit(key, limit, window):
-    from redis.exceptions import RedisError
-
     try:
         count, ttl = _redis().eval(_REDIS_HIT, 1, _redis_key(key), window)
     except RedisError as exc:
@@ -90,8 +91,6 @@ def _redis_hit(key, limit, window):
 
 
 def _redis_peek(key, limit):
-    from redis.exceptions import RedisError
-
     try:
         with _redis().pipeline() as pipe:
             count, ttl = pipe.get(_redis_key(key)).ttl(_redis_key(key)).execute()

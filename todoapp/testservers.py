@@ -114,12 +114,13 @@ def scratch_database():
 
 class LiveServer:
     """
-    The project served by its own gunicorn (production settings, debug off)
-    on a free loopback port, with the project's gunicorn.conf.py.
+    The project served as in production (`python -m todoapp.serve`, debug
+    off) on a free loopback port; `server="gunicorn"` serves it with
+    gunicorn and gunicorn.conf.py instead, the other supported way.
     """
 
-    def __init__(self, env=None, workers=1, args=()):
-        """`workers=None` keeps gunicorn.conf.py's own count."""
+    def __init__(self, env=None, workers=1, args=(), server="granian"):
+        """`workers=None` keeps the server's own default count."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = f"{self.url}/api/v1"
@@ -132,23 +133,21 @@ class LiveServer:
                 **(env or {}),
             }
         )
+        self.env["WEB_BIND"] = f"127.0.0.1:{self.port}"
         self.args = list(args)
+        self.server = server
         self.process = None
         self.log = None
+
+    def command(self):
+        if self.server == "gunicorn":
+            return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+        return [sys.executable, "-m", "todoapp.serve"]
 
     def start(self, timeout=30):
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                *self.args,
-            ],
+            [*self.command(), *self.args],
             cwd=BASE_DIR,
             env=self.env,
             stdout=self.log,
@@ -157,14 +156,14 @@ class LiveServer:
 
         def answers():
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.output()}")
+                raise RuntimeError(f"the server exited early:\n{self.output()}")
             try:
                 requests.get(f"{self.api}/health", timeout=5)
             except requests.ConnectionError:
                 return False
             return True
 
-        wait_until(answers, timeout, interval=0.1, what="gunicorn answering")
+        wait_until(answers, timeout, interval=0.1, what="the server answering")
         return self
 
     def worker_pids(self):

@@ -1,11 +1,18 @@
 """The production configuration, checked on real processes."""
 
+import socket
 import subprocess
 import sys
 
 import requests
 
-from todoapp.testservers import BASE_DIR, TEST_SECRET_KEY, LiveServer, project_env
+from todoapp.testservers import (
+    BASE_DIR,
+    TEST_SECRET_KEY,
+    LiveServer,
+    free_port,
+    project_env,
+)
 
 STRONG_KEY = "q8Z" + "w7-Kd_3mP!xR9v" * 5
 
@@ -131,3 +138,57 @@ def test_health_is_503_and_api_calls_are_503_problems_when_database_is_unreachab
     assert todos.headers["Content-Type"] == "application/problem+json"
     assert todos.json()["status"] == 503
     assert int(todos.headers["Retry-After"]) > 0
+
+
+def one_line_error(result):
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_unreachable_database_is_one_line(tmp_path):
+    closed_port = free_port()
+    env = project_env(DATABASE_URL=f"postgres://postgres@127.0.0.1:{closed_port}/x")
+
+    line = one_line_error(run_manage("migrate", "--noinput", env=env))
+
+    assert "DATABASE_URL" in line and str(closed_port) in line
+
+
+def test_unusable_database_url_is_one_line():
+    env = project_env(DATABASE_URL="mysqlx://nowhere/db")
+
+    line = one_line_error(run_manage("migrate", "--noinput", env=env))
+
+    assert "DATABASE_URL" in line
+
+
+def run_serve(*args, env):
+    return subprocess.run(
+        [sys.executable, "-m", "todoapp.serve", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_serve_without_secret_key_refuses_to_start_with_one_line():
+    line = one_line_error(run_serve("--check", env=production_env()))
+
+    assert "DJANGO_SECRET_KEY" in line
+
+
+def test_serve_refuses_a_busy_address_before_anything_else():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = project_env(WEB_BIND=f"127.0.0.1:{port}")
+
+        line = one_line_error(run_serve("--check", env=env))
+
+    assert f"127.0.0.1:{port}" in line and "already" in line

@@ -13,6 +13,7 @@ outage of the cache should not take the API down with it.
 """
 
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -67,6 +68,49 @@ def peek(key, limit):
     if settings.REDIS_URL:
         return _redis_peek(key, limit)
     return _database_peek(key, limit)
+
+
+# In-flight slots: a sorted set of lease tokens scored by when each lease
+# expires, so a slot whose request died with its worker frees itself.
+_REDIS_ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+def acquire_slot(key, limit, lease):
+    """
+    Take one of `limit` concurrent slots of `key` for at most `lease`
+    seconds: a token to release, or None when every slot is taken. Counted
+    in Redis only: without it, or while it is down, every request gets a
+    slot (the empty token, which releases nothing).
+    """
+    if not settings.REDIS_URL:
+        return ""
+    token = secrets.token_hex(8)
+    now = time.time()
+    try:
+        taken = _redis().eval(
+            _REDIS_ACQUIRE, 1, _redis_key(key), now, limit, now + lease, token, lease
+        )
+    except RedisError as exc:
+        _fail_open(key, limit, exc)
+        return ""
+    return token if taken else None
+
+
+def release_slot(key, token):
+    if not token:
+        return
+    try:
+        _redis().zrem(_redis_key(key), token)
+    except RedisError as exc:
+        logger.warning("slot not released, Redis unavailable: %s (%s)", exc, key)
 
 
 def _redis():

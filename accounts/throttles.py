@@ -39,7 +39,13 @@ class CounterThrottle(SimpleRateThrottle):
 
 
 class UserThrottle(CounterThrottle):
-    """Every authenticated API call, per user."""
+    """
+    Every authenticated API call, per user: a rate, and at most
+    USER_MAX_CONCURRENT requests in flight at once, so that one account's
+    expensive requests (deep pages, big feeds, filtered stats) cannot take
+    every worker thread from everyone else. The slot is given back when the
+    answer leaves (RateLimitHeadersMiddleware).
+    """
 
     rate_setting = "USER_THROTTLE_RATE"
 
@@ -47,6 +53,30 @@ class UserThrottle(CounterThrottle):
         if not request.user.is_authenticated:
             return None
         return f"user:{request.user.pk}"
+
+    def allow_request(self, request, view):
+        if not super().allow_request(request, view):
+            return False
+        if request.user.is_authenticated:
+            take_slot(request, f"inflight:user:{request.user.pk}")
+        return True
+
+
+def take_slot(request, key):
+    """One of the key's concurrent slots for this request, or a 429."""
+    http_request = getattr(request, "_request", request)
+    if getattr(http_request, "_inflight", None):
+        return  # a view asking twice holds one slot
+    token = ratelimit.acquire_slot(
+        key, settings.USER_MAX_CONCURRENT, settings.REQUEST_SLOT_LEASE
+    )
+    if token is None:
+        raise Throttled(
+            1,
+            f"More than {settings.USER_MAX_CONCURRENT} requests of this account "
+            "are in progress; retry when one has finished.",
+        )
+    http_request._inflight = (key, token)
 
 
 class PasswordCheckThrottle(CounterThrottle):
@@ -111,6 +141,7 @@ def authenticate_signin(request, email, password):
 
 class RateLimitHeadersMiddleware:
     """
+    Gives back the request's concurrency slot (UserThrottle), and adds
     `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (IETF
     httpapi rate-limit headers) on answers of throttled endpoints, from the
     tightest limit the request was counted against: when Remaining reaches 0,
@@ -121,7 +152,11 @@ class RateLimitHeadersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            if inflight := getattr(request, "_inflight", None):
+                ratelimit.release_slot(*inflight)
         usages = getattr(request, "rate_limit_usages", None)
         if usages:
             tightest = min(usages, key=lambda usage: (usage.remaining, -usage.reset_in))

@@ -152,6 +152,13 @@ def api_exception_handler(exc, context):
         exc = RequestTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(get_error_detail(exc))
+    elif isinstance(exc, OperationalError) and _cancelled(exc):
+        logger.warning("query cancelled by statement_timeout: %s", exc)
+        exc = ServiceUnavailable(
+            "The request took too long and was stopped: narrow it (filters, a "
+            "smaller page) or retry later."
+        )
+        exc.wait = DATABASE_RETRY_AFTER
     elif isinstance(exc, (OperationalError, InterfaceError)):
         logger.warning("database unavailable: %s", exc)
         exc = ServiceUnavailable()
@@ -174,6 +181,11 @@ def api_exception_handler(exc, context):
         response.data = problem(response.status_code, exc.detail)
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
+
+
+def _cancelled(exc):
+    """A query PostgreSQL cancelled at DB_STATEMENT_TIMEOUT."""
+    return type(exc.__cause__).__name__ == "QueryCanceled"
 
 
 def _explain_missing_credentials(request, exc):

@@ -185,7 +185,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast when the server is unreachable, so requests answer 503 instead
     # of hanging (psycopg otherwise waits for the OS TCP timeout).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", 2)
+    # No one query may hold the database for long: past DB_STATEMENT_TIMEOUT
+    # PostgreSQL cancels it, and the request is a 503 problem. (Behind a
+    # pooler that refuses startup options, such as Neon's pooled endpoint,
+    # set 0 here and `ALTER ROLE ... SET statement_timeout` instead.)
+    if os.environ.get("DB_STATEMENT_TIMEOUT", "").strip() != "0":
+        timeout_ms = env_seconds("DB_STATEMENT_TIMEOUT", 5) * 1000
+        options.setdefault("options", f"-c statement_timeout={timeout_ms}")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -241,6 +249,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 AUTH_THROTTLE_RATE = env_rate("AUTH_THROTTLE_RATE", "10/min")
 # Every authenticated API call, per user.
 USER_THROTTLE_RATE = env_rate("USER_THROTTLE_RATE", "1000/hour")
+# Requests of one user in progress at once (counted in Redis: REDIS_URL), and
+# how long a request may hold its slot if its worker dies mid-request.
+USER_MAX_CONCURRENT = env_int("USER_MAX_CONCURRENT", 4)
+REQUEST_SLOT_LEASE = 60
 # Failed sign-ins for one email, from any address, before it is locked out
 # until the window (opened by the first failure) closes.
 SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 10)

@@ -1,9 +1,13 @@
 """The one error format, for errors raised by DRF and by Django itself."""
 
 import pytest
+from django.db import connection
 from django.http import HttpResponse
 from django.urls import include, path
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
 from todoapp.testing import assert_problem
 
@@ -18,10 +22,24 @@ def fine(request):
     return HttpResponse("fine")
 
 
+class SlowQueryView(APIView):
+    """A query that outlives a tiny statement_timeout, as a heavy one would."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 50")
+            cursor.execute("SELECT pg_sleep(2)")
+        return Response({})
+
+
 # A URLconf with a broken view, for the 500 path.
 urlpatterns = [
     path("api/v1/boom", explode),
     path("boom", explode),
+    path("api/v1/slow", SlowQueryView.as_view()),
     path("", include("todoapp.urls")),
 ]
 handler500 = "todoapp.exceptions.server_error"
@@ -153,3 +171,23 @@ def test_other_authorization_schemes_are_told_to_use_bearer(api_client, user, sc
     body = assert_problem(api_client.get("/api/v1/todos"), 401)
 
     assert scheme in body["detail"] and "Bearer" in body["detail"]
+
+
+@pytest.mark.urls(__name__)
+def test_a_query_past_the_statement_timeout_is_a_clear_503(api_client):
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+
+    response = api_client.get("/api/v1/slow")
+
+    body = assert_problem(response, 503)
+    assert "took too long" in body["detail"]
+    assert response["Retry-After"]
+
+
+def test_database_sessions_get_the_statement_timeout(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("statement_timeout is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "5s"

@@ -6,6 +6,7 @@ django_structlog has no duration or response header of its own; it offers
 these signals for exactly this kind of addition.
 """
 
+import logging
 import re
 import time
 
@@ -25,6 +26,20 @@ def start_request_clock(request, logger, log_kwargs, **kwargs):
     upstream = request.headers.get("X-Request-ID", "")
     if _UPSTREAM_REQUEST_ID.fullmatch(upstream):
         structlog.contextvars.bind_contextvars(request_id=upstream)
+
+
+class OneLinePerRequest(logging.Filter):
+    """
+    Drops django_structlog's `streaming_started`/`streaming_finished` lines:
+    a streamed answer (a static file) is already its `request_finished` line.
+    Failures while streaming are still logged.
+    """
+
+    SKIPPED = {"streaming_started", "streaming_finished"}
+
+    def filter(self, record):
+        event = record.msg.get("event") if isinstance(record.msg, dict) else None
+        return event not in self.SKIPPED
 
 
 def _request_fields(request, status):
@@ -47,6 +62,7 @@ def _send_request_id(response):
 
 @receiver(signals.bind_extra_request_finished_metadata, sender=RequestMiddleware)
 def describe_finished_request(request, logger, response, log_kwargs, **kwargs):
+    log_kwargs.pop("code", None)  # the same as `status`
     log_kwargs.update(_request_fields(request, response.status_code))
     _send_request_id(response)
 
@@ -55,6 +71,7 @@ def describe_finished_request(request, logger, response, log_kwargs, **kwargs):
 def describe_failed_request(request, logger, exception, log_kwargs, **kwargs):
     # An unhandled exception: this `request_failed` line, with its traceback,
     # is the request's one line; no `request_finished` follows.
+    log_kwargs.pop("code", None)
     log_kwargs.update(_request_fields(request, 500))
 
 

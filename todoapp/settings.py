@@ -427,11 +427,15 @@ LOGGING = {
             ],
         },
     },
+    "filters": {
+        "one_line_per_request": {"()": "todoapp.request_log.OneLinePerRequest"}
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "json",
+            "filters": ["one_line_per_request"],
         },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},

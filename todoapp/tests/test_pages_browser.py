@@ -5,6 +5,7 @@ Content-Security-Policy, load nothing from outside the machine, and show what
 they are for.
 """
 
+import os
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -143,6 +144,12 @@ def test_admin_signs_in_and_lists_todos_under_its_policy(visit):
     page.get_by_role("link", name="Todos").first.wait_for()
     page.goto(visit.server.url + "/admin/todos/todo/")
     page.get_by_text("Select todo to change").wait_for()
+    # The owner filter is a box to type into.
+    page.fill("input[name=owner_email]", ADMIN_EMAIL)
+    page.press("input[name=owner_email]", "Enter")
+    page.wait_for_url("**owner_email=*")
+    if os.environ.get("BROWSER_SCREENSHOTS"):
+        page.screenshot(path=os.environ["BROWSER_SCREENSHOTS"] + "/admin.png")
 
     assert visit.violations() == []
     assert visit.outside_requests() == []

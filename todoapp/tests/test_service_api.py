@@ -259,3 +259,14 @@ def test_pages_carry_a_self_only_script_policy(client, path):
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert directives["script-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
+
+
+def test_static_file_is_logged_as_one_line_without_a_duplicate_code(client, log_output):
+    response = client.get("/static/todoapp/site.css")
+    b"".join(response.streaming_content)
+
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines() if line]
+    mine = [line for line in lines if line.get("path") == "/static/todoapp/site.css"]
+    assert [line["event"] for line in lines] == ["request_finished"]
+    assert len(mine) == 1 and mine[0]["status"] == 200
+    assert "code" not in mine[0]

@@ -111,3 +111,27 @@ def test_admin_deactivation_ends_the_users_sessions(admin_client, auth_client, u
 
     assert auth_client.get("/api/v1/auth/me").status_code == 401
     assert Todo.objects.count() == 0
+
+
+def test_todo_changelist_filters_by_owner_email_and_tag(
+    admin_client, make_todo, user, other_user
+):
+    make_todo(owner=user, title="mine-tagged", tags=["garden"])
+    make_todo(owner=user, title="mine-plain")
+    make_todo(owner=other_user, title="theirs-tagged", tags=["garden"])
+
+    by_owner = admin_client.get("/admin/todos/todo/?owner_email=USER@example.com")
+    by_tag = admin_client.get("/admin/todos/todo/?tag=Garden")
+    both = admin_client.get(
+        "/admin/todos/todo/?tag=garden&owner_email=other@example.com"
+    )
+
+    def titles(response):
+        page = response.content.decode()
+        return {t for t in ("mine-tagged", "mine-plain", "theirs-tagged") if t in page}
+
+    assert titles(by_owner) == {"mine-tagged", "mine-plain"}
+    assert titles(by_tag) == {"mine-tagged", "theirs-tagged"}
+    assert titles(both) == {"theirs-tagged"}
+    assert 'name="owner_email"' in by_owner.content.decode()
+    assert "todos/admin.css" in by_owner.content.decode()

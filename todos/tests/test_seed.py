@@ -37,7 +37,7 @@ def test_seed_twice_does_not_duplicate(api_client):
     assert User.objects.filter(email="demo@example.com").count() == 1
     assert User.objects.count() == 4
     assert Todo.objects.count() == 25 + 3 * 4
-    assert "already existed" in second
+    assert "3 existed already" in second
 
 
 def test_seed_data_is_varied_and_indexed(auth_client):
@@ -69,3 +69,35 @@ def test_seed_if_empty_seeds_an_empty_database():
     seed("--if-empty")
 
     assert User.objects.filter(email="demo@example.com").exists()
+
+
+def test_seed_if_empty_tells_how_to_sign_in_on_every_run(api_client):
+    first = seed("--if-empty")
+    again = seed("--if-empty")
+
+    password = first.split("Demo account: demo@example.com / ")[1].split()[0]
+    assert f"Demo account: demo@example.com / {password}" in again
+    assert "nothing seeded" in again
+    response = api_client.post(
+        "/api/v1/auth/signin", {"email": "demo@example.com", "password": password}
+    )
+    assert response.status_code == 200
+
+
+def test_seed_says_when_the_demo_password_was_changed():
+    seed("--if-empty")
+    demo = User.objects.get(email="demo@example.com")
+    demo.set_password("changed by its user")
+    demo.save()
+
+    output = seed("--if-empty")
+
+    assert "changepassword demo@example.com" in output
+    assert "changed by its user" not in output
+
+
+def test_seed_of_no_extra_users_does_not_report_them():
+    output = seed()
+
+    assert "extra users" not in output
+    assert "Created 0 of 0" not in output

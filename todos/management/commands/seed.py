@@ -1,12 +1,14 @@
+import base64
 import datetime as dt
 import random
-import secrets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from tqdm import tqdm
 
 from todos.models import Todo
 
@@ -41,6 +43,16 @@ DESCRIPTIONS = [
 TAGS = ["work", "home", "errands", "health", "finance", "travel", "reading", "urgent"]
 
 
+def demo_password():
+    """
+    The demo accounts' default password, derived from SECRET_KEY: the same
+    on every run, so each `make run` can say how to sign in, and unknown to
+    anyone without the key.
+    """
+    digest = salted_hmac("todoapp.seed.demo_password", "demo").digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode()
+
+
 class Command(BaseCommand):
     help = (
         "Create demo data: a demo account with varied todos (once), and optionally "
@@ -68,35 +80,47 @@ class Command(BaseCommand):
     def handle(self, *args, users, todos, password, seed, if_empty, **options):
         if users < 0 or todos < 0:
             raise CommandError("--users and --todos must be zero or more.")
+        password = password or demo_password()
         if if_empty and get_user_model().objects.exists():
             self.stdout.write("Accounts exist already: nothing seeded.")
+            self._describe_demo(password)
             return
         rng = random.Random(seed)
-        password = password or secrets.token_urlsafe(12)
         # One hash for every new account: hashing is the slow part, and these
         # are demo accounts sharing one password anyway.
         password_hash = make_password(password)
 
         with transaction.atomic():
-            demo_created = self._ensure_users(
-                [DEMO_EMAIL], password_hash, DEMO_TODOS, rng
-            )
+            self._ensure_users([DEMO_EMAIL], password_hash, DEMO_TODOS, rng)
             emails = [f"user{index}@example.com" for index in range(1, users + 1)]
             created = self._ensure_users(emails, password_hash, todos, rng)
 
-        self.stdout.write(
-            f"Created {len(created)} of {users} extra users "
-            f"({len(created) * todos} todos); the rest existed."
-        )
-        if demo_created:
-            self.stdout.write(f"Demo account: {DEMO_EMAIL} / {password}")
-        else:
+        if users:
+            existed = users - len(created)
             self.stdout.write(
-                f"Demo account: {DEMO_EMAIL} (already existed; password unchanged)"
+                f"Created {len(created)} of {users} extra users, {todos} todos each"
+                + (f"; {existed} existed already." if existed else ".")
             )
+        self._describe_demo(password)
         if created:
             self.stdout.write(
                 f"Extra users: user1@example.com ... share the password {password}"
+            )
+
+    def _describe_demo(self, password):
+        """How to sign in to the demo account, on every run."""
+        demo = get_user_model().objects.filter(email=DEMO_EMAIL).first()
+        if demo is None:
+            self.stdout.write(
+                "No demo account (the database had accounts already); create it "
+                "with: .venv/bin/python manage.py seed"
+            )
+        elif demo.check_password(password):
+            self.stdout.write(f"Demo account: {DEMO_EMAIL} / {password}")
+        else:
+            self.stdout.write(
+                f"Demo account: {DEMO_EMAIL} (its password was changed; set a new "
+                f"one with: .venv/bin/python manage.py changepassword {DEMO_EMAIL})"
             )
 
     def _ensure_users(self, emails, password_hash, todos_each, rng):
@@ -120,7 +144,13 @@ class Command(BaseCommand):
         now = timezone.now()
         today = timezone.localdate()
         batch = []
+        total = len(owners) * todos_each
+        # A progress bar on a terminal, for work that takes more than a moment.
+        progress = tqdm(
+            total=total, unit="todo", desc="Seeding", disable=total < 2000 or None
+        )
         for owner in owners:
+            progress.update(todos_each)
             for _ in range(todos_each):
                 completed = rng.random() < 0.35
                 created_at = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
@@ -140,5 +170,6 @@ class Command(BaseCommand):
                         created_at=created_at,
                     )
                 )
+        progress.close()
         # Change numbers, the tag index and the stats summary come along.
         Todo.objects.bulk_create(batch, batch_size=1000)

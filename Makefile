@@ -13,10 +13,13 @@ $(VENV)/.installed-runtime: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# The browser tests drive Debian's Chromium (never a downloaded browser).
+# The browser tests drive Debian's Chromium (never a downloaded browser); the
+# TypeScript client check needs Node.js and npm.
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed-runtime
 	command -v chromium >/dev/null || (apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	command -v npm >/dev/null || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm)
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 

@@ -7,6 +7,8 @@ permissions, throttles, parsers, pagination, path parameters), so it is read
 from there rather than declared again on every view.
 """
 
+import json
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, is_patched_serializer
 from rest_framework.permissions import AllowAny
@@ -233,14 +235,29 @@ class ProblemAutoSchema(AutoSchema):
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
         properties = schema.get("properties", {})
-        if direction == "response" or is_patched_serializer(serializer, direction):
-            # A PATCH changes only what it names: a default here would make
-            # generated clients send it, overwriting the stored value. An
-            # answer has every value filled in: a default there means nothing.
-            for name, field_schema in properties.items():
-                field_schema.pop("default", None)
-                if list(field_schema) == ["allOf"] and len(field_schema["allOf"]) == 1:
-                    properties[name] = field_schema["allOf"][0]
+        patched = is_patched_serializer(serializer, direction)
+        # No component carries `default`. A PATCH changes only what it
+        # names: a default would make generated clients send it, overwriting
+        # the stored value. On POST and PUT, generators read a default as
+        # "always present" (openapi-typescript then requires the field), so
+        # the default the server applies is stated in the description. An
+        # answer has every value filled in.
+        for name, field_schema in properties.items():
+            if "default" not in field_schema:
+                continue
+            default = field_schema.pop("default")
+            if direction == "request" and not patched:
+                said = f"Default: `{json.dumps(default)}`."
+                known = field_schema.get("description", "")
+                # A choice list ("* `low` - low") must stay last: the enum
+                # hook moves it to the enum component.
+                field_schema["description"] = (
+                    f"{said}\n\n{known}"
+                    if known.startswith("*")
+                    else " ".join(filter(None, [known, said]))
+                )
+            if list(field_schema) == ["allOf"] and len(field_schema["allOf"]) == 1:
+                properties[name] = field_schema["allOf"][0]
         if direction == "response" and properties:
             # Answers render every field their serializer declares (unions
             # are separate serializers), null where the field allows it.

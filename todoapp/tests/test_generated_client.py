@@ -7,6 +7,7 @@ the schema says is what the server does, or this code fails to parse it.
 import datetime as dt
 import importlib
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -196,3 +197,36 @@ def test_generated_client_runs_a_full_flow(server, generated):
     )
     assert ended.status_code == 204
     assert todos.todos_list.sync_detailed(client=script).status_code == 401
+
+
+TYPESCRIPT = Path(__file__).with_name("typescript")
+
+
+def test_typescript_types_generated_from_the_schema_fit_a_client_flow(server, tmp_path):
+    """
+    openapi-typescript (default settings) on the live schema, then `tsc
+    --strict` on todoapp/tests/typescript/flow.ts: create with a title only,
+    PATCH one field, every sent key readable, unions narrowed by their tag.
+    """
+    work = tmp_path / "typescript"
+    shutil.copytree(TYPESCRIPT, work)
+    npm = {"cwd": work, "check": True, "capture_output": True, "timeout": 600}
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], **npm)
+    subprocess.run(
+        [
+            "node_modules/.bin/openapi-typescript",
+            f"{server.url}/api/schema/?format=json",
+            "-o",
+            "api.d.ts",
+        ],
+        **npm,
+    )
+    checked = subprocess.run(
+        ["node_modules/.bin/tsc", "-p", "."],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -62,13 +62,21 @@ def test_schema_is_built_once_per_process(client, django_assert_num_queries):
     assert all(SchemaView._rendered[key] is cached[key] for key in cached)
 
 
-def test_patch_request_components_carry_no_defaults(schema):
+def test_no_component_carries_defaults(schema):
     patched = [name for name in components(schema) if name.startswith("Patched")]
 
     assert {"PatchedTodoRequest", "PatchedUserRequest"} <= set(patched)
-    for name in patched:
-        for field, property_schema in components(schema)[name]["properties"].items():
-            assert "default" not in json.dumps(property_schema), (name, field)
+    for name, component in components(schema).items():
+        for field, property_schema in component.get("properties", {}).items():
+            assert "default" not in property_schema, (name, field)
+
+
+def test_create_states_the_defaults_the_server_applies(schema):
+    todo = components(schema)["TodoRequest"]["properties"]
+
+    assert 'Default: `"medium"`' in todo["priority"]["description"]
+    assert "Default: `false`" in todo["completed"]["description"]
+    assert "priority" not in components(schema)["TodoRequest"]["required"]
 
 
 def test_response_components_require_every_key(schema):

@@ -4,10 +4,11 @@ process, and what `make run` starts).
 
 Granian's WSGI server: HTTP parsing, keep-alive and slow connections are
 handled by its Rust event loop, so a client dribbling its headers holds no
-Python thread; each of WEB_CONCURRENCY processes runs the app on
-WEB_THREADS threads, so slow request bodies occupy a thread each, never a
-whole process. (gunicorn's sync workers, one request each, were starved by
-ten slow clients: README, Deployment, has the measurements.)
+Python thread; each of WEB_CONCURRENCY processes (the cores) runs the app
+on WEB_THREADS threads (8), so a slow request body occupies one thread,
+never a whole process. The kernel spreads connections over the processes
+whatever their free threads, so fewer threads per process let a few slow
+bodies stall one process (README, Deployment, has the figures).
 
 `--check` only checks that the settings load and the address is free, so
 `make run` can fail before it migrates anything.

@@ -15,8 +15,10 @@ from todoapp.testservers import LiveServer, scratch_database, wait_until
 pytestmark = pytest.mark.live
 
 SLOW_HEADERS = 10
-# A slow body holds one of the worker's WEB_THREADS threads (8) while the
-# view reads it; fewer than that leave threads free.
+# A slow body holds one of its process's threads (8 by default) while the
+# view reads it; fewer than that, however they are spread over the
+# processes, leave threads free. (A proxy in front buffers bodies in
+# production: README, Deployment.)
 SLOW_BODIES = 4
 
 
@@ -35,7 +37,7 @@ def dribble(port, prefix, rest, stop, opened):
 def server():
     with scratch_database() as database_url:
         env = {"DATABASE_URL": database_url, "AUTH_THROTTLE_RATE": "100000/min"}
-        with LiveServer(env=env, workers=1) as live:
+        with LiveServer(env=env, workers=None) as live:
             yield live
 
 

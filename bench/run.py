@@ -346,7 +346,7 @@ def main():
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="Server environment to try instead of the defaults (WEB_CONCURRENCY=3).",
+        help="Server environment to try instead of the defaults (WEB_THREADS=2).",
     )
     parser.add_argument("--tag", help="Write results/<scale>-<tag>.json instead.")
     args = parser.parse_args()

@@ -11,6 +11,14 @@ from accounts import ratelimit
 from accounts.client import client_ip
 
 
+def _http(request):
+    """
+    The Django request under a DRF one (or the Django request itself, as the
+    admin's sign-in form has): what RateLimitHeadersMiddleware reads back.
+    """
+    return getattr(request, "_request", request)
+
+
 class CounterThrottle(SimpleRateThrottle):
     """
     DRF's rate throttle (rate syntax, `Retry-After` via `wait()`), counting
@@ -29,8 +37,7 @@ class CounterThrottle(SimpleRateThrottle):
             return True
         self.usage = ratelimit.hit(key, self.num_requests, self.duration)
         if self.usage.counted:
-            http_request = getattr(request, "_request", request)
-            usages = http_request.__dict__.setdefault("rate_limit_usages", [])
+            usages = _http(request).__dict__.setdefault("rate_limit_usages", [])
             usages.append(self.usage)
         return self.usage.allowed
 
@@ -64,7 +71,7 @@ class UserThrottle(CounterThrottle):
 
 def take_slot(request, key):
     """One of the key's concurrent slots for this request, or a 429."""
-    http_request = getattr(request, "_request", request)
+    http_request = _http(request)
     if getattr(http_request, "_inflight", None):
         return  # a view asking twice holds one slot
     token = ratelimit.acquire_slot(

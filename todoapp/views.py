@@ -1,3 +1,5 @@
+import functools
+
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
@@ -92,7 +94,9 @@ class SchemaView(SpectacularAPIView):
         return HttpResponse(body, content_type=content_type)
 
 
+@functools.cache
 def _readme_sections():
+    # Read once per process: the README changes only with a deploy.
     readme = settings.BASE_DIR / "README.md"
     if not readme.exists():
         return []

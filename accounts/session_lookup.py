@@ -17,7 +17,7 @@ from django.db import connection
 @functools.cache
 def _plan(vendor):
     from accounts.models import Session, User
-    from todos.models import SyncState
+    from todos.ledger import SyncState
 
     quote = connection.ops.quote_name
     columns, parts = [], []

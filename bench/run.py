@@ -128,7 +128,8 @@ def issue_tokens(population, count):
     from accounts.models import Session, User
     from accounts.sessions import SessionStore, hash_key
     from bench.seed import HEAVY_EMAIL
-    from todos.models import SyncState, Todo
+    from todos.ledger import SyncState
+    from todos.models import Todo
     from todos.sync import encode_cursor
 
     users = User.objects.filter(email__startswith="bench-")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from todos.models import Todo, TodoTag
+from todos.ledger import TodoTag
+from todos.models import Todo
 
 
 class InputFilter(admin.SimpleListFilter):

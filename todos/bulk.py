@@ -3,19 +3,18 @@
 
 Each operation follows the rules of its single-todo endpoint (the same
 serializer, the same owner scoping, the same If-Match check). The batch holds
-the user's write lock (SyncState) and reserves one change number per
-operation up front; the todos it names are read in one query. So an operation
-costs only its own writes.
+one ledger Book (todos.ledger): the user's write lock, with one change
+number per operation reserved up front; the todos it names are read in one
+query. So an operation costs only its own writes.
 """
-
-from itertools import count
 
 from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 
 from todoapp.exceptions import PreconditionFailed, api_exception_handler, problem
-from todos.models import SyncState, Todo
+from todos import ledger
+from todos.models import Todo
 from todos.serializers import TodoSerializer
 from todos.sync import if_match_passes, todo_etag
 
@@ -38,9 +37,8 @@ class Batch:
         self.operations = operations
 
     def run(self, atomic):
-        with transaction.atomic():
-            last = SyncState.objects.advance(self.user.pk, by=len(self.operations))
-            self.seqs = count(last - len(self.operations) + 1)
+        changes = len(self.operations)
+        with ledger.writing(self.user.pk, changes=changes) as self.book:
             ids = {op["id"] for op in self.operations if "id" in op}
             self.todos = {
                 todo.pk: todo
@@ -50,13 +48,6 @@ class Batch:
             failed = [
                 index for index, result in enumerate(results) if result["status"] >= 400
             ]
-            # The user's todo count, for what was created and deleted under
-            # the change numbers reserved above.
-            grown = sum(
-                {201: 1, 204: -1}.get(result["status"], 0) for result in results
-            )
-            if grown and not (atomic and failed):
-                SyncState.objects.advance(self.user.pk, by=0, grow=grown)
             if atomic and failed:
                 transaction.set_rollback(True)
                 return [
@@ -72,7 +63,7 @@ class Batch:
             return _failed(exc.status_code, _error(exc))
 
     def _serializer(self, *args, **kwargs):
-        context = {"request": self.request, "seq": next(self.seqs)}
+        context = {"request": self.request, "book": self.book}
         return TodoSerializer(*args, context=context, **kwargs)
 
     def _existing(self, op):
@@ -103,7 +94,7 @@ class Batch:
 
     def _delete(self, op):
         todo = self._existing(op)
-        todo.delete(seq=next(self.seqs))
+        self.book.delete(todo)
         del self.todos[op["id"]]
         return {"outcome": "deleted", "status": status.HTTP_204_NO_CONTENT}
 

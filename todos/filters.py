@@ -5,8 +5,9 @@ from django.db.models import F
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from todos.models import MAX_TAGS, Todo, normalise_tags
+from todos.models import Todo
 from todos.serializers import TAG_SCHEMA
+from todos.tags import MAX_TAGS, normalise_tags
 
 
 class MultiValueWidget(forms.Widget):

@@ -13,13 +13,8 @@ from todoapp.fields import (
     StrictIntegerField,
     literal,
 )
-from todos.models import (
-    MAX_TAG_LENGTH,
-    MAX_TAGS,
-    TAG_PATTERN,
-    Todo,
-    normalise_tags,
-)
+from todos.models import Todo
+from todos.tags import MAX_TAG_LENGTH, MAX_TAGS, TAG_PATTERN, normalise_tags
 
 
 def _iso_datetime(value):
@@ -125,13 +120,11 @@ class TodoSerializer(serializers.ModelSerializer):
             "updated_at": _iso_datetime(todo.updated_at),
         }
 
-    # A change number reserved by the caller (bulk) can come in the context;
-    # without one, Todo.save() takes the next.
+    # Writes go in the ledger's Book the caller opened (todos.ledger), given
+    # as the context's "book": the caller holds the lock for what it reads.
 
     def create(self, validated_data):
-        todo = Todo(**validated_data)
-        todo.save(seq=self.context.get("seq"))
-        return todo
+        return self.context["book"].save(Todo(**validated_data))
 
     def update(self, instance, validated_data):
         changed = {
@@ -145,8 +138,7 @@ class TodoSerializer(serializers.ModelSerializer):
             return instance
         for field, value in changed.items():
             setattr(instance, field, value)
-        instance.save(seq=self.context.get("seq"))
-        return instance
+        return self.context["book"].save(instance)
 
 
 class PriorityCountsSerializer(serializers.Serializer):

@@ -6,67 +6,20 @@ aggregating all of a user's todos (for a user with 100,000 todos: about
 
 A todo counts once under ("priority", its priority), once under ("due", its
 due date) if it has one, and once under ("tag", name) per tag, each split by
-`completed`. Todo.save() and every deletion apply the difference between a
-todo's counts before and after, in the write's transaction and under the
-owner's write lock (SyncState.advance), so the summary equals the live
-aggregates at every commit; todos/tests/test_summary.py holds it to that.
+`completed`. Every write applies the difference between a todo's counts
+before and after (todos.ledger), in the write's transaction and under the
+owner's write lock, so the summary equals the live aggregates at every
+commit; todos/tests/test_ledger.py holds it to that.
 """
 
 from collections import Counter
 
-from django.db import connection
 from django.db.models import Count
 
-MAX_COUNT_ROWS_PER_STATEMENT = 500
-
-
-def counts_of(todo):
-    """What `todo` counts for: a Counter of (dimension, value, completed)."""
-    from todos.models import Todo
-
-    completed = bool(todo.completed)
-    keys = [("priority", Todo.Priority(todo.priority).label, completed)]
-    if todo.due_date is not None:
-        keys.append(("due", _iso(todo.due_date), completed))
-    keys += [("tag", tag, completed) for tag in todo.tags]
-    return Counter(keys)
-
-
-def _iso(day):
-    return day if isinstance(day, str) else day.isoformat()
-
-
-def record(changes):
-    """Apply `changes`: {owner_id: {(dimension, value, completed): delta}}."""
-    rows = [
-        (owner_id, dimension, value, completed, delta)
-        for owner_id, deltas in changes.items()
-        for (dimension, value, completed), delta in deltas.items()
-        if delta
-    ]
-    if not rows:
-        return
-    from todos.models import TodoStat
-
-    table = connection.ops.quote_name(TodoStat._meta.db_table)
-    for start in range(0, len(rows), MAX_COUNT_ROWS_PER_STATEMENT):
-        batch = rows[start : start + MAX_COUNT_ROWS_PER_STATEMENT]
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
-        sql = (
-            f"INSERT INTO {table} (owner_id, dimension, value, completed, n) "
-            f"VALUES {values} "
-            f"ON CONFLICT (owner_id, dimension, value, completed) "
-            f"DO UPDATE SET n = {table}.n + excluded.n"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [field for row in batch for field in row])
-
-
-def difference(before, after):
-    """after - before, keeping negative counts (Counter's `-` drops them)."""
-    delta = Counter(after)
-    delta.subtract(before)
-    return delta
+from todos.ledger import TodoStat, TodoTag, iso_day
+from todos.models import Todo
+from todos.priority import Priority
+from todos.stats import stats_body
 
 
 def rebuild(owner_ids=None, models=None):
@@ -74,23 +27,18 @@ def rebuild(owner_ids=None, models=None):
     Recompute the summary from the todos (all owners, or these). `models`
     (Todo, TodoTag, TodoStat) lets a migration pass its historical ones.
     """
-    from todos.models import Todo as CurrentTodo
-
-    if models is None:
-        from todos.models import Todo, TodoStat, TodoTag
-    else:
-        Todo, TodoTag, TodoStat = models
-    todos = Todo.objects.all()
-    tags = TodoTag.objects.all()
-    stats = TodoStat.objects.all()
+    todo_model, tag_model, stat_model = models or (Todo, TodoTag, TodoStat)
+    todos = todo_model.objects.all()
+    tags = tag_model.objects.all()
+    stats = stat_model.objects.all()
     if owner_ids is not None:
         todos = todos.filter(owner_id__in=owner_ids)
         tags = tags.filter(owner_id__in=owner_ids)
         stats = stats.filter(owner_id__in=owner_ids)
     stats.delete()
-    labels = {priority.value: priority.label for priority in CurrentTodo.Priority}
+    labels = {priority.value: priority.label for priority in Priority}
     rows = [
-        TodoStat(
+        stat_model(
             owner_id=row["owner_id"],
             dimension="priority",
             value=labels[row["priority"]],
@@ -102,10 +50,10 @@ def rebuild(owner_ids=None, models=None):
         )
     ]
     rows += [
-        TodoStat(
+        stat_model(
             owner_id=row["owner_id"],
             dimension="due",
-            value=_iso(row["due_date"]),
+            value=iso_day(row["due_date"]),
             completed=row["completed"],
             n=row["n"],
         )
@@ -114,7 +62,7 @@ def rebuild(owner_ids=None, models=None):
         .annotate(n=Count("pk"))
     ]
     rows += [
-        TodoStat(
+        stat_model(
             owner_id=row["owner_id"],
             dimension="tag",
             value=row["name"],
@@ -125,16 +73,14 @@ def rebuild(owner_ids=None, models=None):
             n=Count("pk")
         )
     ]
-    TodoStat.objects.bulk_create(rows, batch_size=2000)
+    stat_model.objects.bulk_create(rows, batch_size=2000)
 
 
 def stats_of(user, today):
     """The stats of all of `user`'s todos, from the summary: one small query."""
-    from todos.models import Todo, TodoStat, stats_body
-
     today = today.isoformat()
     totals = Counter()
-    by_priority = {priority.label: Counter() for priority in Todo.Priority}
+    by_priority = {priority.label: Counter() for priority in Priority}
     by_tag = {}
     overdue = due_today = 0
     rows = TodoStat.objects.filter(owner=user, n__gt=0).values_list(

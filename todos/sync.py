@@ -23,7 +23,8 @@ from rest_framework.response import Response
 
 from todoapp.exceptions import Gone, PreconditionFailed
 from todoapp.params import whole_number
-from todos.models import SyncState, Todo, Tombstone
+from todos.ledger import SyncState, Tombstone
+from todos.models import Todo
 
 # Part of every collection ETag: bump it when a representation changes, so
 # caches holding the old shape miss.

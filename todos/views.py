@@ -1,6 +1,5 @@
 from contextlib import contextmanager
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -9,10 +8,11 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from todoapp.idempotency import idempotent
-from todos import summary
+from todos import ledger, summary
 from todos.bulk import Batch
 from todos.filters import TodoFilter
-from todos.models import SyncState, Todo
+from todos.ledger import SyncState
+from todos.models import Todo
 from todos.serializers import (
     BulkRequestSerializer,
     BulkResponseSerializer,
@@ -56,7 +56,7 @@ CREATED_TODO_LINKS = {
 class TodoViewSet(viewsets.ModelViewSet):
     serializer_class = TodoSerializer
     filterset_class = TodoFilter
-    reserved_seq = None
+    book = None  # the ledger's Book while the request writes
     # What todoapp.schema adds to each action's documentation.
     schema_extras = {
         "list": {
@@ -141,25 +141,21 @@ class TodoViewSet(viewsets.ModelViewSet):
         return todo
 
     @contextmanager
-    def write_lock(self, grow=0):
+    def writing(self, growth=0):
         """
-        Read, check, change and write in one transaction holding the user's
-        write lock: concurrent changes apply one after another, none is lost,
-        and of two writes sent with the same If-Match exactly one succeeds.
-        Taking the lock takes the change number the write will carry (left
-        unused if the write changes nothing).
+        Read, check, change and write in one ledger Book (todos.ledger),
+        holding the user's write lock: concurrent changes apply one after
+        another, none is lost, and of two writes sent with the same If-Match
+        exactly one succeeds.
         """
-        with transaction.atomic():
-            self.reserved_seq = SyncState.objects.advance(
-                self.request.user.pk, grow=grow
-            )
+        with ledger.writing(self.request.user.pk, growth=growth) as self.book:
             try:
-                yield
+                yield self.book
             finally:
-                self.reserved_seq = None
+                self.book = None
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "seq": self.reserved_seq}
+        return {**super().get_serializer_context(), "book": self.book}
 
     # --- reads ---------------------------------------------------------------
 
@@ -216,9 +212,10 @@ class TodoViewSet(viewsets.ModelViewSet):
         return idempotent(request, lambda: self._create(request))
 
     def _create(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        todo = serializer.save(owner=request.user)
+        with self.writing(growth=1):
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            todo = serializer.save(owner=request.user)
         location = reverse("todo-detail", args=[todo.pk], request=request)
         return Response(
             serializer.data,
@@ -227,7 +224,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         )
 
     def update(self, request, *args, partial=False, **kwargs):
-        with self.write_lock():
+        with self.writing():
             serializer = self.get_serializer(
                 self.get_object(), data=request.data, partial=partial
             )
@@ -237,8 +234,8 @@ class TodoViewSet(viewsets.ModelViewSet):
 
     def destroy(self, request, *args, **kwargs):
         # One todo fewer, or (404, 412) nothing, as the transaction rolls back.
-        with self.write_lock(grow=-1):
-            self.get_object().delete(seq=self.reserved_seq)
+        with self.writing(growth=-1) as book:
+            book.delete(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # --- sync ----------------------------------------------------------------

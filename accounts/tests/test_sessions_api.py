@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Session
 from todoapp.testing import PASSWORD, assert_problem, bearer_client
-from todos.models import Todo, TodoTag
+from todos.ledger import TodoTag
+from todos.models import Todo
 
 pytestmark = pytest.mark.django_db
 

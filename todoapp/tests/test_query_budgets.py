@@ -166,8 +166,8 @@ def test_delete_budget(client, todo_id):
     queries, _ = queries_of(client, "delete", f"/api/v1/todos/{todo_id}")
 
     # 8 and a transaction: session (+ user), rate counter, the change number
-    # (write lock), the todo read under the lock, its tombstone, its stats
-    # counts, its tag rows, the todo.
+    # (write lock), the todo read under the lock, its tombstone, its tag rows,
+    # the todo, and (as the ledger's book closes) its stats counts.
     assert queries == [
         SESSION,
         RATE,
@@ -175,9 +175,9 @@ def test_delete_budget(client, todo_id):
         "INSERT todos_syncstate",
         "SELECT todos_todo",
         "INSERT todos_tombstone",
-        "INSERT todos_todostat",
         "DELETE todos_todotag",
         "DELETE todos_todo",
+        "INSERT todos_todostat",
         COMMIT,
     ]
 

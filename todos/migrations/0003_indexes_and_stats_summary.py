@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import todos.models
+import todos.indexes
 
 
 def count_existing_todos(apps, schema_editor):
@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='todo',
-            index=todos.models.NullsLastIndex(models.F('owner'), models.OrderBy(models.F('due_date'), descending=True, nulls_last=True), name='todo_owner_due_desc'),
+            index=todos.indexes.NullsLastIndex(models.F('owner'), models.OrderBy(models.F('due_date'), descending=True, nulls_last=True), name='todo_owner_due_desc'),
         ),
         migrations.AddIndex(
             model_name='todo',

@@ -1,7 +1,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from todos.models import Todo, TodoTag
+from todos.ledger import TodoTag
+from todos.models import Todo
 
 pytestmark = pytest.mark.django_db
 

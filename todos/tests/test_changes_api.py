@@ -7,7 +7,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from todoapp.testing import assert_problem
-from todos.models import Todo, Tombstone
+from todos.ledger import Tombstone
+from todos.models import Todo
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from todos.models import Todo, TodoTag
+from todos.ledger import TodoTag
+from todos.models import Todo
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from todos import summary
-from todos.models import Todo, TodoStat
+from todos.ledger import TodoStat
+from todos.models import Todo
 
 pytestmark = pytest.mark.django_db
 

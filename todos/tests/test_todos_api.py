@@ -2,7 +2,8 @@ import pytest
 from django.utils.dateparse import parse_datetime
 
 from todoapp.testing import assert_problem
-from todos.models import Todo, TodoTag
+from todos.ledger import TodoTag
+from todos.models import Todo
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts import ratelimit
 from todoapp import idempotency
-from todos.models import TodoStat, Tombstone
+from todos.ledger import TodoStat, Tombstone
 
 
 class Command(BaseCommand):

@@ -1,0 +1,431 @@
+"""
+The write ledger: the bookkeeping every write to a user's todos must keep,
+and the only code that writes it.
+
+Each write, in its own transaction and under the owner's write lock:
+- carries the owner's next change number (the todo's `seq`, or a deletion's
+  tombstone), so the change feed and ETags see every change in order;
+- keeps the owner's todo count (SyncState.todos: an unfiltered list's
+  `count`, with no COUNT(*) over all of a user's todos);
+- re-indexes the todo's tags (TodoTag, behind `tag=` and per-tag stats);
+- applies its difference to the stats summary (TodoStat; todos.summary).
+
+`writing(user_id)` opens a Book: the transaction and the lock, with change
+numbers reserved. Its save(), create(), delete() and delete_rows() do the
+rest, and closing it settles the count and the summary, so a caller cannot
+forget a step; its `changes` and `growth` hints only save a query when right.
+Todo.save(), Todo.delete() and the QuerySet's bulk_create() and delete() all
+open one, so no way of writing a todo skips the ledger.
+"""
+
+from collections import Counter, defaultdict
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from todos.priority import Priority
+from todos.tags import MAX_TAG_LENGTH
+
+# The fields the stats summary counts.
+COUNTED_FIELDS = ("priority", "completed", "due_date", "tags")
+MAX_COUNT_ROWS_PER_STATEMENT = 500
+
+
+class SyncStateManager(models.Manager):
+    def advance(self, user_id, by=1, grow=0):
+        """
+        Take the next `by` change numbers of a user, and count `grow` more
+        (or fewer) todos of theirs; returns the last number taken.
+
+        The upsert locks the user's row until the transaction ends, so one
+        user's writes commit one after another, in the order of their numbers:
+        a reader never sees a number before every smaller one is committed.
+        `by=0` takes only the lock.
+        """
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        sql = f"""
+            INSERT INTO {table} (user_id, seq, floor, todos) VALUES (%s, %s, 0, %s)
+            ON CONFLICT (user_id) DO UPDATE SET
+                seq = {table}.seq + excluded.seq,
+                todos = {table}.todos + excluded.todos
+            RETURNING seq
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [user_id, by, grow])
+            return cursor.fetchone()[0]
+
+    def of(self, user):
+        """
+        The user's state (unsaved and at zero if they never wrote). The
+        session that authenticated the request brought it along (see
+        accounts.sessions): a committed state as of the request's start, at
+        no extra query.
+        """
+        try:
+            return user.syncstate
+        except SyncState.DoesNotExist:
+            return self.model(user=user)
+
+
+class SyncState(models.Model):
+    """
+    Per user: the number of the latest change to their todos (`seq`); the
+    newest change number whose tombstone has been pruned (`floor`): a change
+    feed cursor below it may have missed deletions; and how many todos they
+    have (`todos`). Kept by the Book of every write.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True
+    )
+    seq = models.BigIntegerField(default=0)
+    floor = models.BigIntegerField(default=0)
+    todos = models.BigIntegerField(default=0)
+
+    objects = SyncStateManager()
+
+    def __str__(self):
+        return f"user {self.user_id} at change {self.seq}"
+
+
+class TodoTag(models.Model):
+    """
+    One row per tag of a todo: the index behind the `tag=` filter and the
+    per-tag stats. `owner` repeats the todo's owner so one user's tags are
+    one index range.
+    """
+
+    # Indexed by the constraints below (todo, name) and (owner, name, todo).
+    todo = models.ForeignKey(
+        "todos.Todo",
+        on_delete=models.CASCADE,
+        related_name="tag_index",
+        db_index=False,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    name = models.CharField(max_length=MAX_TAG_LENGTH)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["todo", "name"], name="todotag_unique_per_todo"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "name", "todo"], name="todotag_owner_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TombstoneQuerySet(models.QuerySet):
+    def prune(self, older_than):
+        """
+        Delete tombstones older than `older_than`, raising each owner's feed
+        floor past them (a cursor below the floor may have missed a deletion).
+        Returns how many were deleted.
+        """
+        with transaction.atomic():
+            old = self.filter(deleted_at__lt=older_than)
+            for row in old.values("owner").annotate(newest=models.Max("seq")):
+                SyncState.objects.filter(
+                    user_id=row["owner"], floor__lt=row["newest"]
+                ).update(floor=row["newest"])
+            deleted, _ = old.delete()
+        return deleted
+
+
+class Tombstone(models.Model):
+    """A deleted todo, kept for the change feed until TOMBSTONE_TTL passes."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    todo_id = models.BigIntegerField()
+    seq = models.BigIntegerField()
+    deleted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = TombstoneQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "seq"], name="tombstone_owner_seq")]
+
+    def __str__(self):
+        return f"todo {self.todo_id} deleted (change {self.seq})"
+
+
+class TodoStat(models.Model):
+    """
+    One count of the stats summary kept per user (see todos.summary): how
+    many of the owner's todos, completed or not, have this priority, due
+    date or tag (`dimension` "priority", "due" or "tag", and its `value`).
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    dimension = models.CharField(max_length=8)
+    value = models.CharField(max_length=MAX_TAG_LENGTH)
+    completed = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "dimension", "value", "completed"],
+                name="todostat_unique_count",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.dimension}={self.value} completed={self.completed}: {self.n}"
+
+
+# --- what a todo counts for --------------------------------------------------
+
+
+def counts_of(todo):
+    """
+    What `todo` (or a row with its counted fields) counts for in the summary:
+    a Counter of (dimension, value, completed). A todo counts once under
+    ("priority", its priority), once under ("due", its date) if it has one,
+    and once under ("tag", name) per tag.
+    """
+    completed = bool(todo.completed)
+    keys = [("priority", Priority(todo.priority).label, completed)]
+    if todo.due_date is not None:
+        keys.append(("due", iso_day(todo.due_date), completed))
+    keys += [("tag", tag, completed) for tag in todo.tags]
+    return Counter(keys)
+
+
+def iso_day(day):
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def remember(todo):
+    """
+    Note what the tables hold for `todo` as loaded or just written (its owner,
+    indexed tags and counts), so that the next write applies only the
+    difference. Todo.from_db() calls it for every todo read.
+    """
+    fields = todo.__dict__
+    todo._stored_owner_id = fields.get("owner_id")
+    todo._indexed_tags = list(fields["tags"]) if "tags" in fields else None
+    loaded = all(name in fields for name in COUNTED_FIELDS)
+    todo._counted = counts_of(todo) if loaded else None
+
+
+def _stored_counts(todo):
+    """What the summary counts for `todo` as stored (nothing if it is new)."""
+    if todo._state.adding:
+        return Counter()
+    if getattr(todo, "_counted", None) is None:  # loaded without those fields
+        stored = type(todo)._base_manager.values(*COUNTED_FIELDS).get(pk=todo.pk)
+        todo._counted = counts_of(_Row(stored))
+    return todo._counted
+
+
+def _record(counts):
+    """Apply summary deltas: {owner_id: {(dimension, value, completed): delta}}."""
+    rows = [
+        (owner_id, dimension, value, completed, delta)
+        for owner_id, deltas in counts.items()
+        for (dimension, value, completed), delta in deltas.items()
+        if delta
+    ]
+    table = connection.ops.quote_name(TodoStat._meta.db_table)
+    for start in range(0, len(rows), MAX_COUNT_ROWS_PER_STATEMENT):
+        batch = rows[start : start + MAX_COUNT_ROWS_PER_STATEMENT]
+        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+        sql = (
+            f"INSERT INTO {table} (owner_id, dimension, value, completed, n) "
+            f"VALUES {values} "
+            f"ON CONFLICT (owner_id, dimension, value, completed) "
+            f"DO UPDATE SET n = {table}.n + excluded.n"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [field for row in batch for field in row])
+
+
+# --- the book of one user's writes -------------------------------------------
+
+
+@contextmanager
+def writing(user_id, changes=1, growth=0):
+    """
+    One transaction of writes to `user_id`'s todos, holding their write lock
+    from the start: concurrent writes apply one after another, none is lost,
+    and reads made inside see no other write half-done.
+
+    `changes` numbers are reserved and `growth` todos counted up front, in the
+    statement that takes the lock; more are taken, and the count corrected,
+    as the writes turn out (a hint costs a query only when wrong).
+    """
+    with transaction.atomic():
+        book = Book(user_id, changes, growth)
+        yield book
+        book.close()
+
+
+class Book:
+    """The writes of one transaction to one user's todos (see writing())."""
+
+    def __init__(self, user_id, changes, growth):
+        self.user_id = user_id
+        last = SyncState.objects.advance(user_id, by=changes, grow=growth)
+        self._numbers = iter(range(last - changes + 1, last + 1))
+        self._counted_growth = growth
+        self._growth = 0
+        self._counts = Counter()
+
+    def save(self, todo, **kwargs):
+        """Insert or update `todo` (normalised) under a new change number."""
+        self._check_owner(todo)
+        todo.normalise()
+        adding = todo._state.adding
+        before = _stored_counts(todo)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
+        todo.seq = self._next_number()
+        models.Model.save(todo, **kwargs)
+        self._index_tags(todo)
+        self._counts.update(counts_of(todo))
+        self._counts.subtract(before)
+        self._growth += adding
+        remember(todo)
+        return todo
+
+    def create(self, todos, batch_size=None):
+        """Insert many new todos of this user in a few statements."""
+        for todo in todos:
+            self._check_owner(todo)
+            todo.normalise()
+            todo.seq = self._next_number()
+        # The base manager: the plain QuerySet, whose bulk_create() is the
+        # insert itself (Todo's own comes back here).
+        type(todos[0])._base_manager.bulk_create(todos, batch_size=batch_size)
+        TodoTag.objects.bulk_create(
+            [
+                TodoTag(todo=todo, owner_id=self.user_id, name=tag)
+                for todo in todos
+                for tag in todo.tags
+            ],
+            batch_size=batch_size,
+        )
+        for todo in todos:
+            self._counts.update(counts_of(todo))
+            remember(todo)
+        self._growth += len(todos)
+        return todos
+
+    def delete(self, todo):
+        """Delete `todo`, leaving a tombstone for the change feed."""
+        self._check_owner(todo)
+        self._bury([todo.pk])
+        self._counts.subtract(_stored_counts(todo))
+        self._growth -= 1
+        return models.Model.delete(todo)
+
+    def delete_rows(self, model, rows):
+        """Delete todos of this user, given as rows of pk and counted fields."""
+        ids = [row["pk"] for row in rows]
+        self._bury(ids)
+        for row in rows:
+            self._counts.subtract(counts_of(_Row(row)))
+        self._growth -= len(rows)
+        return model._base_manager.filter(pk__in=ids).delete()
+
+    def close(self):
+        """Settle the count and the summary (nothing if the writes roll back)."""
+        if transaction.get_rollback():
+            return
+        if self._growth != self._counted_growth:
+            grow = self._growth - self._counted_growth
+            SyncState.objects.advance(self.user_id, by=0, grow=grow)
+            self._counted_growth = self._growth
+        _record({self.user_id: self._counts})
+        self._counts = Counter()
+
+    def _next_number(self):
+        number = next(self._numbers, None)
+        if number is None:  # more writes than reserved
+            number = SyncState.objects.advance(self.user_id)
+        return number
+
+    def _check_owner(self, todo):
+        # The tag index, the feed and the summary are all per owner.
+        stored = getattr(todo, "_stored_owner_id", None)
+        if todo.owner_id != self.user_id or stored not in (None, todo.owner_id):
+            raise ValueError("A todo cannot change owner.")
+
+    def _bury(self, todo_ids):
+        Tombstone.objects.bulk_create(
+            [
+                Tombstone(owner_id=self.user_id, todo_id=pk, seq=self._next_number())
+                for pk in todo_ids
+            ]
+        )
+
+    def _index_tags(self, todo):
+        indexed = getattr(todo, "_indexed_tags", None) or []
+        if indexed == todo.tags:
+            return
+        removed = set(indexed) - set(todo.tags)
+        if removed:
+            TodoTag.objects.filter(todo=todo, name__in=removed).delete()
+        TodoTag.objects.bulk_create(
+            [
+                TodoTag(todo=todo, owner_id=self.user_id, name=tag)
+                for tag in todo.tags
+                if tag not in indexed
+            ]
+        )
+
+
+class _Row:
+    """A row of counted fields, read as counts_of() reads a todo."""
+
+    def __init__(self, row):
+        self.__dict__.update(row)
+
+
+# --- many owners at once -------------------------------------------------------
+
+
+def create_todos(todos, batch_size=None):
+    """Insert new todos of any owners: one Book per owner."""
+    by_owner = defaultdict(list)
+    for todo in todos:
+        by_owner[todo.owner_id].append(todo)
+    with transaction.atomic():
+        for owner_id, owned in by_owner.items():
+            with writing(owner_id, changes=len(owned), growth=len(owned)) as book:
+                book.create(owned, batch_size=batch_size)
+    return todos
+
+
+def delete_todos(queryset):
+    """Delete the todos of a queryset, of any owners: one Book per owner."""
+    with transaction.atomic():
+        by_owner = defaultdict(list)
+        for row in queryset.order_by("pk").values("pk", "owner_id", *COUNTED_FIELDS):
+            by_owner[row.pop("owner_id")].append(row)
+        deleted, per_model = 0, Counter()
+        for owner_id, rows in by_owner.items():
+            with writing(owner_id, changes=len(rows), growth=-len(rows)) as book:
+                count, counts = book.delete_rows(queryset.model, rows)
+            deleted += count
+            per_model.update(counts)
+        return deleted, dict(per_model)

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from todoapp.testing import PASSWORD, bearer_client
+from testing.helpers import PASSWORD, bearer_client
 from todos.models import Todo
 
 

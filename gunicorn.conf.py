@@ -30,7 +30,7 @@ max_requests_jitter = max_requests // 10
 # instance silently shares it; the app needs none.
 control_socket_disable = True
 
-# The app logs one JSON line per request itself (todoapp.request_log).
+# The app logs one JSON line per request itself (api.request_log).
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()

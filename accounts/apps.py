@@ -6,3 +6,12 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth schemes)
+
+    def prune(self):
+        """`manage.py prune`: expired sessions and finished rate-limit windows."""
+        from django.core.management import call_command
+
+        from accounts import ratelimit
+
+        call_command("clearsessions")
+        return ["expired sessions", f"{ratelimit.purge_expired()} rate-limit windows"]

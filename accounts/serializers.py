@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from accounts.models import ApiToken, Session, UserManager, validate_timezone
-from todoapp.fields import (
+from api.fields import (
     BoundedListField,
     StrictBooleanField,
     StrictCharField,

@@ -19,7 +19,7 @@ from pathlib import Path
 import dj_database_url
 import psycopg
 
-from todoapp.testservers import LiveServer, migrate, project_env
+from testing.servers import LiveServer, migrate, project_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS = BASE_DIR / "bench" / "results"

@@ -87,7 +87,7 @@ def main(argv=None):
         # A worker that dies is replaced; one over 512 MiB is recycled.
         respawn_failed_workers=True,
         workers_max_rss=int(os.environ.get("WEB_MAX_RSS_MIB", 512)),
-        # The app logs each request itself, as JSON (todoapp.request_log).
+        # The app logs each request itself, as JSON (api.request_log).
         log_access=False,
         log_level=LogLevels(os.environ.get("LOG_LEVEL", "info").lower()),
         **options,

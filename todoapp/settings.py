@@ -117,7 +117,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_structlog",
-    "todoapp",
+    "api",
     "accounts",
     "todos",
 ]
@@ -125,7 +125,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_structlog.middlewares.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "todoapp.csp.PageCSPMiddleware",
+    "api.csp.PageCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "accounts.throttles.RateLimitHeadersMiddleware",
@@ -304,7 +304,7 @@ if HTTPS:
     CSRF_COOKIE_SECURE = True
 
 # Pages (admin, docs, root) load only their own files; the docs pages loosen
-# it where their bundles need (todoapp.urls). API answers: todoapp.csp.
+# it where their bundles need (todoapp.urls). API answers: api.csp.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -347,7 +347,7 @@ IDEMPOTENCY_TTL = env_seconds("IDEMPOTENCY_TTL", 24 * 3600)
 # How long deleted todos stay in the change feed as tombstones.
 TOMBSTONE_TTL = env_seconds("TOMBSTONE_TTL", 30 * 86400)
 
-# Largest request body accepted (todoapp.parsers enforces it for JSON).
+# Largest request body accepted (api.parsers enforces it for JSON).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- REST framework and OpenAPI ---------------------------------------------
@@ -363,14 +363,14 @@ REST_FRAMEWORK = {
         "accounts.permissions.TokenScopes",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.UserThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["todoapp.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "todoapp.negotiation.FallbackNegotiation",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.FallbackNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "todoapp.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "todoapp.schema.ProblemAutoSchema",
-    "EXCEPTION_HANDLER": "todoapp.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "URL_FORMAT_OVERRIDE": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -392,7 +392,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One enum component per union tag value (todoapp.fields.literal), shared
+    # One enum component per union tag value (api.fields.literal), shared
     # by the unions that use it.
     "ENUM_NAME_OVERRIDES": {
         "HealthStatusEnum": ["ok", "unavailable"],
@@ -408,7 +408,7 @@ SPECTACULAR_SETTINGS = {
 # --- Logging ----------------------------------------------------------------
 
 # One JSON line per request on stdout (django_structlog's `request_finished`,
-# extended by todoapp.request_log), and JSON for every other log record too.
+# extended by api.request_log), and JSON for every other log record too.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
 
 LOGGING = {
@@ -427,9 +427,7 @@ LOGGING = {
             ],
         },
     },
-    "filters": {
-        "one_line_per_request": {"()": "todoapp.request_log.OneLinePerRequest"}
-    },
+    "filters": {"one_line_per_request": {"()": "api.request_log.OneLinePerRequest"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -467,7 +465,7 @@ structlog.configure(
 # The `request_started` line is for debugging; at INFO a request is one line.
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
 DJANGO_STRUCTLOG_STATUS_4XX_LOG_LEVEL = logging.INFO
-# A valid upstream X-Request-ID is adopted by todoapp.request_log instead.
+# A valid upstream X-Request-ID is adopted by api.request_log instead.
 DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = False
 # The address comes from accounts.client_ip (forged X-Forwarded-For ignored).
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
-from todoapp.views import HealthView, RootView, SchemaView
+from api.views import HealthView, RootView, SchemaView
 
 api_v1 = [
     path("health", HealthView.as_view(), name="health"),
@@ -36,7 +36,7 @@ urlpatterns = [
 ]
 
 # Problem documents instead of HTML pages for /api/ paths.
-handler400 = "todoapp.exceptions.bad_request"
-handler403 = "todoapp.exceptions.permission_denied"
-handler404 = "todoapp.exceptions.page_not_found"
-handler500 = "todoapp.exceptions.server_error"
+handler400 = "api.exceptions.bad_request"
+handler403 = "api.exceptions.permission_denied"
+handler404 = "api.exceptions.page_not_found"
+handler500 = "api.exceptions.server_error"

@@ -12,7 +12,7 @@ from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 
-from todoapp.exceptions import PreconditionFailed, api_exception_handler, problem
+from api.exceptions import PreconditionFailed, api_exception_handler, problem
 from todos import ledger
 from todos.models import Todo
 from todos.serializers import TodoSerializer

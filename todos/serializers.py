@@ -5,7 +5,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from todoapp.fields import (
+from api.fields import (
     BoundedListField,
     StrictBooleanField,
     StrictCharField,

@@ -21,8 +21,8 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from todoapp.exceptions import Gone, PreconditionFailed
-from todoapp.params import whole_number
+from api.exceptions import Gone, PreconditionFailed
+from api.params import whole_number
 from todos.ledger import SyncState, Tombstone
 from todos.models import Todo
 

@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from todoapp.idempotency import idempotent
+from api.idempotency import idempotent
 from todos import ledger, summary
 from todos.bulk import Batch
 from todos.filters import TodoFilter
@@ -57,7 +57,7 @@ class TodoViewSet(viewsets.ModelViewSet):
     serializer_class = TodoSerializer
     filterset_class = TodoFilter
     book = None  # the ledger's Book while the request writes
-    # What todoapp.schema adds to each action's documentation.
+    # What api.schema adds to each action's documentation.
     schema_extras = {
         "list": {
             **CONDITIONAL_READ,

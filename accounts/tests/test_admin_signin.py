@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from todoapp.testing import PASSWORD
+from testing.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

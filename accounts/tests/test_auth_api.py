@@ -4,7 +4,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from accounts.models import Session
-from todoapp.testing import PASSWORD, assert_problem, bearer_client
+from testing.helpers import PASSWORD, assert_problem, bearer_client
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ throwaway one, so the shared server is never touched.
 import pytest
 
 from accounts import ratelimit
-from todoapp.testing import assert_problem
-from todoapp.testservers import TemporaryRedis, wait_until
+from testing.helpers import assert_problem
+from testing.servers import TemporaryRedis, wait_until
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import RateLimitCounter
-from todoapp.testing import PASSWORD, assert_problem, bearer_client
+from testing.helpers import PASSWORD, assert_problem, bearer_client
 
 pytestmark = pytest.mark.django_db
 

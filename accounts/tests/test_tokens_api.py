@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import ApiToken
-from todoapp.testing import PASSWORD, assert_problem, bearer_client
+from testing.helpers import PASSWORD, assert_problem, bearer_client
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from todoapp.testservers import LiveServer, scratch_database
+from testing.servers import LiveServer, scratch_database
 
 # Many parallel clients from one address and one account: limits out of the way.
 GENEROUS_LIMITS = {

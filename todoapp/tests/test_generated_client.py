@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from todoapp.testservers import LiveServer, scratch_database
+from testing import PASSWORD
+from testing.servers import LiveServer, scratch_database
 
 pytestmark = pytest.mark.live
 
 PACKAGE = "todoapp_client"
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import uuid
 import pytest
 import requests
 
-from todoapp.testservers import (
+from testing.servers import (
     LiveServer,
     TemporaryPostgres,
     TemporaryRedis,

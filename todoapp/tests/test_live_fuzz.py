@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from todoapp.testservers import LiveServer, scratch_database
+from testing.servers import LiveServer, scratch_database
 
 pytestmark = pytest.mark.live
 

@@ -8,11 +8,10 @@ import uuid
 import pytest
 import requests
 
-from todoapp.testservers import LiveServer, TemporaryRedis, scratch_database
+from testing import PASSWORD
+from testing.servers import LiveServer, TemporaryRedis, scratch_database
 
 pytestmark = pytest.mark.live
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from todoapp.testservers import LiveServer, TemporaryRedis
+from testing.servers import LiveServer, TemporaryRedis
 
 pytestmark = pytest.mark.live
 

@@ -10,7 +10,7 @@ import threading
 import pytest
 import requests
 
-from todoapp.testservers import LiveServer, scratch_database, wait_until
+from testing.servers import LiveServer, scratch_database, wait_until
 
 pytestmark = pytest.mark.live
 

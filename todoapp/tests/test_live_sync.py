@@ -14,7 +14,7 @@ import psycopg
 import pytest
 import requests
 
-from todoapp.testservers import wait_until
+from testing.servers import wait_until
 
 pytestmark = pytest.mark.live
 

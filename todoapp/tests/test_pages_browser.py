@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import sync_playwright
 
-from todoapp.testservers import BASE_DIR, LiveServer, project_env, scratch_database
+from testing.servers import BASE_DIR, LiveServer, project_env, scratch_database
 
 pytestmark = pytest.mark.live
 

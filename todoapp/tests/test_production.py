@@ -6,7 +6,7 @@ import sys
 
 import requests
 
-from todoapp.testservers import (
+from testing.servers import (
     BASE_DIR,
     TEST_SECRET_KEY,
     LiveServer,

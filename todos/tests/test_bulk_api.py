@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from todoapp.testing import assert_problem
+from testing.helpers import assert_problem
 from todos.ledger import TodoTag
 from todos.models import Todo
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from todoapp.testing import assert_problem
+from testing.helpers import assert_problem
 from todos.ledger import Tombstone
 from todos.models import Todo
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from todoapp.testing import assert_problem
+from testing.helpers import assert_problem
 from todos.models import Todo
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from todoapp.testing import assert_problem
+from testing.helpers import assert_problem
 from todos.models import Todo
 
 pytestmark = pytest.mark.django_db

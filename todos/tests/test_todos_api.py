@@ -1,7 +1,7 @@
 import pytest
 from django.utils.dateparse import parse_datetime
 
-from todoapp.testing import assert_problem
+from testing.helpers import assert_problem
 from todos.ledger import TodoTag
 from todos.models import Todo
 

@@ -2,7 +2,9 @@
 
 from rest_framework.test import APIClient
 
-PASSWORD = "correct horse battery staple"
+from testing import PASSWORD
+
+__all__ = ["PASSWORD", "assert_problem", "bearer_client", "token_for"]
 
 
 def token_for(user):

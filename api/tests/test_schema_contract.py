@@ -9,7 +9,7 @@ import json
 import pytest
 import yaml
 
-from todoapp.views import SchemaView
+from api.views import SchemaView
 
 pytestmark = pytest.mark.django_db
 

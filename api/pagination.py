@@ -1,6 +1,6 @@
 from rest_framework import pagination
 
-from todoapp.params import whole_number
+from api.params import whole_number
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

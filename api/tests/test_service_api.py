@@ -9,7 +9,7 @@ import sys
 import pytest
 from django.conf import settings as django_settings
 
-from todoapp.testing import assert_problem
+from testing.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from todoapp.models import IdempotencyKey
-from todoapp.testing import assert_problem
+from api.models import IdempotencyKey
+from testing.helpers import assert_problem
 from todos.models import Todo
 
 pytestmark = pytest.mark.django_db

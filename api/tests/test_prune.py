@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import RateLimitCounter, Session
-from todoapp.testing import token_for
+from testing.helpers import token_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from todoapp.testing import assert_problem
+from testing.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +42,8 @@ urlpatterns = [
     path("api/v1/slow", SlowQueryView.as_view()),
     path("", include("todoapp.urls")),
 ]
-handler500 = "todoapp.exceptions.server_error"
-handler404 = "todoapp.exceptions.page_not_found"
+handler500 = "api.exceptions.server_error"
+handler404 = "api.exceptions.page_not_found"
 
 
 def test_unknown_api_path_is_a_404_problem(auth_client):

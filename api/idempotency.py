@@ -19,8 +19,8 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from todoapp.exceptions import Conflict, UnprocessableContent
-from todoapp.models import IdempotencyKey
+from api.exceptions import Conflict, UnprocessableContent
+from api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 # Headers of the first answer that a replay repeats.

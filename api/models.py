@@ -6,7 +6,7 @@ from django.utils import timezone
 class IdempotencyKey(models.Model):
     """
     A client's Idempotency-Key for one of its POSTs, and the stored answer
-    (see todoapp.idempotency). `status` is null while the first request runs.
+    (see api.idempotency). `status` is null while the first request runs.
     """
 
     user = models.ForeignKey(

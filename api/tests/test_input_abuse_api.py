@@ -5,7 +5,7 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 
-from todoapp.testing import PASSWORD, assert_problem
+from testing.helpers import PASSWORD, assert_problem
 from todos.models import Todo
 
 pytestmark = pytest.mark.django_db

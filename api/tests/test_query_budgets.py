@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from todoapp.testing import token_for
+from testing.helpers import token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

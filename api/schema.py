@@ -13,7 +13,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, is_patched_serializer
 from rest_framework.permissions import AllowAny
 
-from todoapp.exceptions import PROBLEM_CONTENT_TYPE
+from api.exceptions import PROBLEM_CONTENT_TYPE
 
 PROBLEM_SCHEMA = {
     "type": "object",

@@ -11,7 +11,7 @@ import json
 import pytest
 from django.conf import settings
 
-from todoapp.testing import assert_problem
+from testing.helpers import assert_problem
 
 pytestmark = pytest.mark.django_db
 

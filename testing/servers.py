@@ -24,9 +24,10 @@ import dj_database_url
 import psycopg
 import requests
 
+from testing import PASSWORD
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEST_SECRET_KEY = "live-test-secret-key-" + "x" * 40
-TEST_PASSWORD = "correct horse battery staple"
 
 
 def free_port():
@@ -201,7 +202,7 @@ class LiveServer:
 
     # --- API shortcuts -------------------------------------------------------
 
-    def signup(self, email, password=TEST_PASSWORD):
+    def signup(self, email, password=PASSWORD):
         response = requests.post(
             f"{self.api}/auth/signup",
             json={"email": email, "password": password},

@@ -1,4 +1,6 @@
+import datetime as dt
 import functools
+import hashlib
 import zoneinfo
 
 from django.conf import settings
@@ -99,6 +101,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def today(self):
         """The current date where the user lives."""
         return timezone.localdate(timezone=self.zoneinfo)
+
+
+# Sessions and API tokens store only this digest of their secret, so a copy
+# of the tables holds no usable credential.
+def key_hash(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# Their `last_used_at` is kept to this precision: a busy session or token is
+# written to at most once a minute rather than on every request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class SessionQuerySet(models.QuerySet):

@@ -1,51 +1,129 @@
 """
-Sign-in sessions: Django's session framework, carried two ways.
+Sign-in sessions: Django's session framework, carried two ways, and the one
+query that authenticates a request. Read top to bottom, a request goes:
+
+1. Its key arrives in Django's session cookie (CSRF-checked;
+   CookieSessionAuthentication) or as `Authorization: Bearer <key>`
+   (BearerSessionAuthentication). Either way signed_in_user() resolves it.
+2. signed_in_user() calls django.contrib.auth.get_user(), which does every
+   check (backend, is_active, the session's auth hash, so signing out,
+   expiry, a password change or deactivation ends a session on either
+   carrier). Reading the session runs SessionStore.load(): find_session()
+   fetches the live session by its key's hash, its user and the user's sync
+   state, in one query.
+3. get_user() then asks SessionUserBackend for the user by id; for the
+   duration of that one call, signed_in_user() hands it the session, whose
+   user came with it, so no second query is made.
 
 One server-side session per sign-in, stored in accounts.Session. Its key is
-256 random bits; the database keeps only the key's SHA-256. Browsers carry the
-key in Django's session cookie (CSRF-checked); REST clients send the same key
-as `Authorization: Bearer <key>`. Both carriers resolve the user through
-`django.contrib.auth.get_user`, with its session-hash check, so signing out,
-expiry, a password change or deactivation ends a session on either carrier.
-
-Lifetime: SESSION_COOKIE_AGE (SESSION_TTL) from sign-in, moved forward when a
-session is used more than SESSION_REFRESH_AGE after its expiry was last set.
+256 random bits; the database keeps only the key's SHA-256. Lifetime:
+SESSION_COOKIE_AGE (SESSION_TTL) from sign-in, moved forward when a session
+is used more than SESSION_REFRESH_AGE after its expiry was last set.
 
 This is `SESSION_ENGINE`, so `manage.py clearsessions` prunes expired rows.
 Sync (WSGI) only: the async session methods are not provided.
 """
 
-import hashlib
+import functools
 import secrets
+from contextvars import ContextVar
 from datetime import timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.middleware import (
+    AuthenticationMiddleware as DjangoAuthenticationMiddleware,
+)
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.middleware import (
     SessionMiddleware as DjangoSessionMiddleware,
 )
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, connection, router, transaction
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from rest_framework import authentication, exceptions
 
 from accounts import tokens
-from accounts.backends import loaded_with_session
 from accounts.client import client_info
-from accounts.models import ApiToken
-from accounts.session_lookup import find_session
+from accounts.models import LAST_USED_RESOLUTION, ApiToken, Session, User, key_hash
+from todos.ledger import SyncState
 
 API_TOKEN_PREFIX = ApiToken.PREFIX
 
-# `last_used_at` is kept to this precision, so a busy session is written to at
-# most once a minute rather than on every request.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
+# --- 1. the one query ----------------------------------------------------------
+# Hand-written SQL, because the ORM spent about 0.5 ms of CPU compiling this
+# select_related() query on every request, seven times what running it costs
+# (`python -m bench.run`; README, Performance). The SQL is built once from
+# the models' own fields, and rows become model instances as the ORM makes
+# them: the database's converters, then Model.from_db(). A test pins it to
+# the ORM's answer (accounts/tests/test_sessions.py).
 
 
-def hash_key(session_key):
-    return hashlib.sha256(session_key.encode()).hexdigest()
+@functools.cache
+def _plan(vendor):
+    quote = connection.ops.quote_name
+    columns, parts = [], []
+    for alias, model in (("s", Session), ("u", User), ("y", SyncState)):
+        fields = model._meta.concrete_fields
+        first = len(columns)
+        converters = []
+        for field in fields:
+            column = field.get_col(alias)
+            found = [
+                *connection.ops.get_db_converters(column),
+                *column.get_db_converters(connection),
+            ]
+            if found:
+                converters.append((len(columns), found, column))
+            columns.append(f"{alias}.{quote(field.column)}")
+        attnames = [field.attname for field in fields]
+        pk_index = first + attnames.index(model._meta.pk.attname)
+        parts.append((model, attnames, first, len(columns), pk_index, converters))
+    sql = (
+        f"SELECT {', '.join(columns)} "
+        f"FROM {quote(Session._meta.db_table)} s "
+        f"LEFT JOIN {quote(User._meta.db_table)} u "
+        f"ON u.{quote('id')} = s.{quote('user_id')} "
+        f"LEFT JOIN {quote(SyncState._meta.db_table)} y "
+        f"ON y.{quote('user_id')} = u.{quote('id')} "
+        f"WHERE s.{quote('key_hash')} = %s AND s.{quote('expire_date')} > %s"
+    )
+    return sql, parts
+
+
+def find_session(hashed_key, now):
+    """The live session with this key hash (user and sync state attached), or None."""
+    sql, parts = _plan(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [hashed_key, connection.ops.adapt_datetimefield_value(now)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    row = list(row)
+    session, user, state = (_instance(row, *part) for part in parts)
+    if user is not None:
+        session.user = user
+        if state is not None:
+            user.syncstate = state
+        else:
+            # As select_related() would: known absent, no query on access.
+            User.syncstate.related.set_cached_value(user, None)
+    return session
+
+
+def _instance(row, model, attnames, first, last, pk_index, converters):
+    if row[pk_index] is None:  # no such row joined
+        return None
+    for index, functions, column in converters:
+        for convert in functions:
+            row[index] = convert(row[index], column, connection)
+    return model.from_db(connection.alias, attnames, row[first:last])
+
+
+# --- 2. the session store --------------------------------------------------------
 
 
 class SessionStore(DatabaseSessionStore):
@@ -57,10 +135,10 @@ class SessionStore(DatabaseSessionStore):
         self.ip = ip
         self._expiry = None
 
+    loaded_user = None  # the user find_session() brought along, if any
+
     @classmethod
     def get_model_class(cls):
-        from accounts.models import Session
-
         return Session
 
     def _get_new_session_key(self):
@@ -72,16 +150,14 @@ class SessionStore(DatabaseSessionStore):
                 return key
 
     def _get_session_from_db(self):
-        # The user and their sync state come along in the same query: see
-        # accounts.backends.SessionUserBackend.
-        row = find_session(hash_key(self.session_key), timezone.now())
+        row = find_session(key_hash(self.session_key), timezone.now())
         if row is None:
             self._session_key = None
         return row
 
     def load(self):
         row = self._get_session_from_db()
-        loaded_with_session.set(row.user if row is not None else None)
+        self.loaded_user = row.user if row is not None else None
         if row is None:
             return {}
         self._note_use(row)
@@ -118,7 +194,7 @@ class SessionStore(DatabaseSessionStore):
         return max(0, int((self.get_expiry_date() - timezone.now()).total_seconds()))
 
     def exists(self, session_key):
-        return self.model.objects.filter(key_hash=hash_key(session_key)).exists()
+        return self.model.objects.filter(key_hash=key_hash(session_key)).exists()
 
     def create(self):
         # A new session gets a full lifetime of its own, never its
@@ -137,13 +213,13 @@ class SessionStore(DatabaseSessionStore):
             "expire_date": self.get_expiry_date(),
             "user_id": data.get(auth.SESSION_KEY),
         }
-        key_hash = hash_key(self.session_key)
+        hashed = key_hash(self.session_key)
         using = router.db_for_write(self.model)
         if must_create:
             try:
                 with transaction.atomic(using=using):
                     self.model.objects.using(using).create(
-                        key_hash=key_hash,
+                        key_hash=hashed,
                         user_agent=self.user_agent,
                         ip=self.ip,
                         **fields,
@@ -153,7 +229,7 @@ class SessionStore(DatabaseSessionStore):
             return
         updated = (
             self.model.objects.using(using)
-            .filter(key_hash=key_hash)
+            .filter(key_hash=hashed)
             .update(last_used_at=timezone.now(), **fields)
         )
         if not updated:
@@ -162,13 +238,7 @@ class SessionStore(DatabaseSessionStore):
     def delete(self, session_key=None):
         session_key = session_key or self.session_key
         if session_key is not None:
-            self.model.objects.filter(key_hash=hash_key(session_key)).delete()
-
-    def row(self):
-        """This session's database row (None once it has ended)."""
-        if self.session_key is None:
-            return None
-        return self.model.objects.filter(key_hash=hash_key(self.session_key)).first()
+            self.model.objects.filter(key_hash=key_hash(session_key)).delete()
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
@@ -177,6 +247,51 @@ class SessionMiddleware(DjangoSessionMiddleware):
     def process_request(self, request):
         session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         request.session = SessionStore(session_key, **client_info(request))
+
+
+# --- 3. the user of a session ------------------------------------------------------
+
+# The session whose user signed_in_user() is resolving, for that call only.
+_resolving = ContextVar("resolving_session", default=None)
+
+
+def signed_in_user(session):
+    """
+    The user `session` is signed in as, or AnonymousUser: Django's
+    get_user(), with the session handed to SessionUserBackend for the call.
+    """
+    handoff = _resolving.set(session)
+    try:
+        return auth.get_user(SimpleNamespace(session=session))
+    finally:
+        _resolving.reset(handoff)
+
+
+class SessionUserBackend(ModelBackend):
+    """
+    ModelBackend, except that get_user() takes the user that came with the
+    session being resolved (one joined query) instead of querying again.
+    django.contrib.auth.get_user() still does everything else: the backend
+    check, is_active, and the session's auth-hash check.
+    """
+
+    def get_user(self, user_id):
+        session = _resolving.get()
+        user = session.loaded_user if session is not None else None
+        if user is None or str(user.pk) != str(user_id):
+            return super().get_user(user_id)
+        return user if self.user_can_authenticate(user) else None
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, resolving the cookie's session through signed_in_user()."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: signed_in_user(request.session))
+
+
+# --- the carriers -----------------------------------------------------------------
 
 
 class BearerSessionAuthentication(authentication.BaseAuthentication):
@@ -205,9 +320,8 @@ class BearerSessionAuthentication(authentication.BaseAuthentication):
         if token.startswith(API_TOKEN_PREFIX):
             return tokens.authenticate(token)
         session = SessionStore(token, **client_info(request._request))
-        # get_user() reads only `.session`: the bearer session is resolved
-        # exactly as the cookie's is, hash check included.
-        user = auth.get_user(SimpleNamespace(session=session))
+        # Resolved exactly as the cookie's session is, hash check included.
+        user = signed_in_user(session)
         if not user.is_authenticated:
             raise exceptions.AuthenticationFailed("Invalid or expired token.")
         return user, session
@@ -262,7 +376,7 @@ def revoke_sessions(user, keep=None):
     """End every session of `user`, except `keep` if given."""
     sessions = SessionStore.get_model_class().objects.for_user(user)
     if keep is not None:
-        sessions = sessions.exclude(key_hash=hash_key(keep.session_key))
+        sessions = sessions.exclude(key_hash=key_hash(keep.session_key))
     sessions.delete()
 
 

@@ -1,20 +1,12 @@
 """Personal API tokens: issued once, stored hashed, sent as `Bearer tda_...`."""
 
 import datetime as dt
-import hashlib
 import secrets
 
 from django.utils import timezone
 from rest_framework import exceptions
 
-from accounts.models import ApiToken
-
-# `last_used_at` is kept to this precision (a write at most once a minute).
-LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-
-
-def _hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
+from accounts.models import LAST_USED_RESOLUTION, ApiToken, key_hash
 
 
 def issue(user, name, scopes, expires_in_days):
@@ -25,7 +17,7 @@ def issue(user, name, scopes, expires_in_days):
         user=user,
         name=name,
         scopes=scopes,
-        key_hash=_hash(token),
+        key_hash=key_hash(token),
         created_at=now,
         expires_at=now + dt.timedelta(days=expires_in_days),
     )
@@ -37,7 +29,7 @@ def authenticate(token):
     row = (
         ApiToken.objects.active()
         .select_related("user")
-        .filter(key_hash=_hash(token))
+        .filter(key_hash=key_hash(token))
         .first()
     )
     if row is None or not row.user.is_active:

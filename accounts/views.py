@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import tokens
-from accounts.models import ApiToken, Session
+from accounts.models import ApiToken, Session, key_hash
 from accounts.permissions import SessionsOnly, SessionsOnlyToChange
 from accounts.serializers import (
     AccountDeletionSerializer,
@@ -25,7 +25,6 @@ from accounts.sessions import (
     BearerSessionAuthentication,
     current_session,
     end_session,
-    hash_key,
     renew_auth_hash,
     revoke_sessions,
     start_session,
@@ -203,8 +202,8 @@ class SessionListView(generics.ListAPIView):
 
     def get_serializer_context(self):
         session = current_session(self.request)
-        key_hash = hash_key(session.session_key) if session else None
-        return {**super().get_serializer_context(), "current_key_hash": key_hash}
+        current = key_hash(session.session_key) if session else None
+        return {**super().get_serializer_context(), "current_key_hash": current}
 
 
 class SessionDetailView(generics.DestroyAPIView):

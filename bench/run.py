@@ -125,8 +125,8 @@ def issue_tokens(population, count):
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.db.models import Count
 
-    from accounts.models import Session, User
-    from accounts.sessions import SessionStore, hash_key
+    from accounts.models import Session, User, key_hash
+    from accounts.sessions import SessionStore
     from bench.seed import HEAVY_EMAIL
     from todos.ledger import SyncState
     from todos.models import Todo
@@ -151,7 +151,7 @@ def issue_tokens(population, count):
         }
         rows.append(
             Session(
-                key_hash=hash_key(key),
+                key_hash=key_hash(key),
                 session_data=store.encode(data),
                 user=user,
                 expire_date=store.get_expiry_date(),

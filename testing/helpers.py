@@ -32,3 +32,16 @@ def assert_problem(response, status, field=None):
     if field is not None:
         assert field in [error["field"] for error in body["errors"]], body
     return body
+
+
+def declared_rendering(todo):
+    """
+    `todo` as TodoSerializer's declared fields render it through DRF's generic
+    path: what its hand-written fast path must equal (todos/tests/
+    test_serializers.py), and what tests expect a todo's JSON to be.
+    """
+    from rest_framework.serializers import ModelSerializer
+
+    from todos.serializers import TodoSerializer
+
+    return ModelSerializer.to_representation(TodoSerializer(), todo)

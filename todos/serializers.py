@@ -106,7 +106,8 @@ class TodoSerializer(serializers.ModelSerializer):
         # feed page and bulk answer, and DRF's generic path (a deep copy of the
         # fields per serializer, then a lookup and a method call per field)
         # costs more than the whole rest of a list request. It must render
-        # exactly what the declared fields would (pinned by test_serializers).
+        # exactly what the declared fields would: todos/tests/test_serializers.py
+        # holds it to that.
         return {
             "id": todo.pk,
             "title": todo.title,

@@ -1,7 +1,7 @@
 import pytest
 from django.utils.dateparse import parse_datetime
 
-from testing.helpers import assert_problem
+from testing.helpers import assert_problem, declared_rendering
 from todos.ledger import TodoTag
 from todos.models import Todo
 
@@ -13,19 +13,9 @@ def iso(value):
 
 
 def as_json(todo):
+    """The todo as stored, rendered by the serializer's declared fields."""
     todo.refresh_from_db()
-    return {
-        "id": todo.pk,
-        "title": todo.title,
-        "description": todo.description,
-        "priority": Todo.Priority(todo.priority).label,
-        "due_date": todo.due_date.isoformat() if todo.due_date else None,
-        "completed": todo.completed,
-        "completed_at": iso(todo.completed_at),
-        "tags": todo.tags,
-        "created_at": iso(todo.created_at),
-        "updated_at": iso(todo.updated_at),
-    }
+    return declared_rendering(todo)
 
 
 # --- create ------------------------------------------------------------------

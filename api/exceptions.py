@@ -3,8 +3,9 @@ The API's one error format: RFC 9457 problem details.
 
 Every error an `/api/` client can see goes through here: DRF's exceptions via
 `api_exception_handler`, and Django's own 400/403/404/500 pages via the
-`handler*` views wired in todoapp.urls. No package emits problem details, so
-this module is hand-written.
+`handler*` views wired in todoapp.urls. Hand-written, although drf-problems
+exists: it supports only old Django and DRF releases (not Django 5.2 with
+DRF 3.18), and it covers DRF's exceptions, not Django's own error pages.
 """
 
 import json

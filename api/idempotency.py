@@ -6,7 +6,14 @@ sees the claim), runs, and stores its answer in the same transaction as its
 writes. A retry with the same key and body gets the stored answer again; the
 same key with another body is a 422; a retry while the first still runs is a
 409. Answers of 5xx and raised errors are not stored: nothing was written,
-and the retry runs afresh. No package does this for DRF, hence this module.
+and the retry runs afresh.
+
+Hand-written, although packages exist: django-idempotency-key supports
+Django up to 4.2; drf-idempotency and drf-idempotencykey record the answer
+from a middleware or mixin once the view has returned (in Redis or a row of
+their own), outside the transaction of the view's writes, so a crash between
+the two commits leaves a write whose retry runs again. Here the answer is
+stored in the write's own transaction: both commit, or neither.
 """
 
 import datetime as dt

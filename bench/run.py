@@ -128,9 +128,9 @@ def issue_tokens(population, count):
     from accounts.models import Session, User, key_hash
     from accounts.sessions import SessionStore
     from bench.seed import HEAVY_EMAIL
+    from todos.feed import encode_cursor
     from todos.ledger import SyncState
     from todos.models import Todo
-    from todos.sync import encode_cursor
 
     users = User.objects.filter(email__startswith="bench-")
     if population == "heavy":

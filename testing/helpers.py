@@ -45,3 +45,11 @@ def declared_rendering(todo):
     from todos.serializers import TodoSerializer
 
     return ModelSerializer.to_representation(TodoSerializer(), todo)
+
+
+def signin(client=None, email="user@example.com", password=PASSWORD, **extra):
+    """POST auth/signin from `client` (a new one if none); returns the response."""
+    client = client or APIClient()
+    return client.post(
+        "/api/v1/auth/signin", {"email": email, "password": password}, **extra
+    )

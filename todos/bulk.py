@@ -12,11 +12,12 @@ from django.db import transaction
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 
+from api.conditional import if_match_passes
 from api.exceptions import PreconditionFailed, api_exception_handler, problem
 from todos import ledger
+from todos.feed import todo_etag
 from todos.models import Todo
 from todos.serializers import TodoSerializer
-from todos.sync import if_match_passes, todo_etag
 
 NOT_APPLIED = status.HTTP_424_FAILED_DEPENDENCY
 

@@ -7,9 +7,17 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from api.conditional import not_modified, require_if_match
 from api.idempotency import idempotent
 from todos import ledger, summary
 from todos.bulk import Batch
+from todos.feed import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    collection_etag,
+    feed_body,
+    todo_etag,
+)
 from todos.filters import TodoFilter
 from todos.ledger import SyncState
 from todos.models import Todo
@@ -19,16 +27,6 @@ from todos.serializers import (
     ChangeFeedSerializer,
     TodoSerializer,
     TodoStatsSerializer,
-)
-from todos.sync import (
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    change_page,
-    collection_etag,
-    not_modified,
-    parse_limit,
-    require_if_match,
-    todo_etag,
 )
 
 CONDITIONAL_READ = {"headers": ["If-None-Match"], "etag": [200], "statuses": [304]}
@@ -266,23 +264,13 @@ class TodoViewSet(viewsets.ModelViewSet):
         The changes to the caller's todos since `cursor`, oldest first. Apply
         them in order and follow `cursor` until `has_more` is false.
         """
-        page = change_page(
+        # One serializer for the page's todos, not one per todo.
+        body = feed_body(
             request.user,
-            request.query_params.get("cursor") or None,
-            parse_limit(request.query_params),
+            request.query_params,
+            render=lambda todos: self.get_serializer(todos, many=True).data,
         )
-        upserts = [item for _, item in page.changes if isinstance(item, Todo)]
-        # One serializer for the page, not one per todo.
-        rendered = iter(self.get_serializer(upserts, many=True).data)
-        changes = [
-            {"op": "upsert", "todo": next(rendered), "etag": todo_etag(item)}
-            if isinstance(item, Todo)
-            else {"op": "delete", "id": item.todo_id}
-            for _, item in page.changes
-        ]
-        return Response(
-            {"changes": changes, "cursor": page.cursor, "has_more": page.has_more}
-        )
+        return Response(body)
 
     @extend_schema(request=BulkRequestSerializer, responses=BulkResponseSerializer)
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])

@@ -4,7 +4,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from accounts.models import Session
-from testing.helpers import PASSWORD, assert_problem, bearer_client
+from testing.helpers import PASSWORD, assert_problem, bearer_client, signin
 
 pytestmark = pytest.mark.django_db
 
@@ -15,10 +15,6 @@ def signup(client, email="new@example.com", password=PASSWORD, **extra):
     return client.post(
         "/api/v1/auth/signup", {"email": email, "password": password, **extra}
     )
-
-
-def signin(client, email="user@example.com", password=PASSWORD):
-    return client.post("/api/v1/auth/signin", {"email": email, "password": password})
 
 
 # --- sign-up -----------------------------------------------------------------

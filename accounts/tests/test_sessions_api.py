@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework.test import APIClient
 
 from accounts.models import Session
-from testing.helpers import PASSWORD, assert_problem, bearer_client
+from testing.helpers import PASSWORD, assert_problem, bearer_client, signin
 from todos.ledger import TodoTag
 from todos.models import Todo
 
@@ -19,11 +19,9 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-def signin(client=None, email="user@example.com", password=PASSWORD, **headers):
-    client = client or APIClient()
-    response = client.post(
-        "/api/v1/auth/signin", {"email": email, "password": password}, **headers
-    )
+def session_token(*args, **kwargs):
+    """Sign in (testing.helpers.signin); the new session's bearer token."""
+    response = signin(*args, **kwargs)
     assert response.status_code == 200, response.content
     return response.json()["token"]
 
@@ -35,7 +33,7 @@ def row_for(token):
 @pytest.fixture
 def cookie_client(user):
     client = APIClient()
-    signin(client)
+    session_token(client)
     return client
 
 
@@ -43,17 +41,17 @@ def cookie_client(user):
 def carriers(user):
     """One signed-in client per carrier: bearer token and session cookie."""
     cookie = APIClient()
-    signin(cookie)
-    return {"bearer": bearer_client(token=signin()), "cookie": cookie}
+    session_token(cookie)
+    return {"bearer": bearer_client(token=session_token()), "cookie": cookie}
 
 
 # --- what is stored ----------------------------------------------------------
 
 
 def test_database_keeps_only_a_hash_of_each_key(user):
-    token = signin()
+    token = session_token()
     cookie = APIClient()
-    signin(cookie)
+    session_token(cookie)
     cookie_key = cookie.cookies["sessionid"].value
 
     for key in (token, cookie_key):
@@ -66,7 +64,7 @@ def test_database_keeps_only_a_hash_of_each_key(user):
 
 
 def test_bearer_token_has_at_least_256_bits(user):
-    tokens = {signin() for _ in range(5)}
+    tokens = {session_token() for _ in range(5)}
 
     assert len(tokens) == 5
     # URL-safe base64: 6 bits a character.
@@ -146,9 +144,11 @@ def test_last_used_at_is_recorded_to_the_minute(auth_client):
 
 
 def test_sessions_lists_own_sessions_without_keys(user, other_user):
-    token = signin(APIClient(), HTTP_USER_AGENT="Phone/1.0", REMOTE_ADDR="10.1.2.3")
-    signin(APIClient(), HTTP_USER_AGENT="Laptop/2.0")
-    signin(APIClient(), email="other@example.com")
+    token = session_token(
+        APIClient(), HTTP_USER_AGENT="Phone/1.0", REMOTE_ADDR="10.1.2.3"
+    )
+    session_token(APIClient(), HTTP_USER_AGENT="Laptop/2.0")
+    session_token(APIClient(), email="other@example.com")
 
     response = bearer_client(token=token).get("/api/v1/auth/sessions")
 
@@ -176,7 +176,7 @@ def test_sessions_lists_own_sessions_without_keys(user, other_user):
 
 
 def test_delete_session_revokes_that_session_only(user):
-    keeper, doomed = signin(), signin()
+    keeper, doomed = session_token(), session_token()
     doomed_id = row_for(doomed).pk
 
     response = bearer_client(token=keeper).delete(f"/api/v1/auth/sessions/{doomed_id}")
@@ -187,9 +187,9 @@ def test_delete_session_revokes_that_session_only(user):
 
 
 def test_delete_another_users_session_is_404(user, other_user):
-    theirs = signin(email="other@example.com")
+    theirs = session_token(email="other@example.com")
 
-    response = bearer_client(token=signin()).delete(
+    response = bearer_client(token=session_token()).delete(
         f"/api/v1/auth/sessions/{row_for(theirs).pk}"
     )
 
@@ -202,8 +202,8 @@ def test_delete_unknown_session_is_404(auth_client):
 
 
 def test_signout_all_revokes_every_session_including_current(user, other_user):
-    tokens = [signin() for _ in range(3)]
-    theirs = signin(email="other@example.com")
+    tokens = [session_token() for _ in range(3)]
+    theirs = session_token(email="other@example.com")
 
     response = bearer_client(token=tokens[0]).post("/api/v1/auth/signout-all")
 
@@ -222,7 +222,7 @@ def mint_api_token(token):
 
 
 def test_signout_all_keeps_api_tokens_by_default(user):
-    session = signin()
+    session = session_token()
     api_token = mint_api_token(session)
 
     assert (
@@ -233,9 +233,9 @@ def test_signout_all_keeps_api_tokens_by_default(user):
 
 
 def test_signout_all_with_include_tokens_ends_api_tokens_too(user, other_user):
-    session = signin()
+    session = session_token()
     api_token = mint_api_token(session)
-    theirs = mint_api_token(signin(email="other@example.com"))
+    theirs = mint_api_token(session_token(email="other@example.com"))
 
     response = bearer_client(token=session).post(
         "/api/v1/auth/signout-all", {"include_tokens": True}
@@ -248,7 +248,7 @@ def test_signout_all_with_include_tokens_ends_api_tokens_too(user, other_user):
 
 
 def test_signout_all_rejects_a_non_boolean_option_and_ends_nothing(user):
-    session = signin()
+    session = session_token()
 
     response = bearer_client(token=session).post(
         "/api/v1/auth/signout-all", {"include_tokens": "yes"}
@@ -293,7 +293,7 @@ def test_deactivation_ends_the_session(carriers, carrier, user):
 
 @pytest.mark.parametrize("carrier", ["bearer", "cookie"])
 def test_password_change_elsewhere_ends_the_session(carriers, carrier, user):
-    changer = bearer_client(token=signin())
+    changer = bearer_client(token=session_token())
 
     response = changer.post(
         "/api/v1/auth/password",
@@ -359,7 +359,7 @@ def test_password_change_swaps_the_password(auth_client, user):
     ],
 )
 def test_password_change_rejects_bad_input(auth_client, user, payload, field):
-    other = signin()
+    other = session_token()
 
     assert_problem(auth_client.post("/api/v1/auth/password", payload), 400, field=field)
     user.refresh_from_db()
@@ -384,7 +384,7 @@ def test_password_checks_are_throttled_per_user(settings, auth_client):
 
 def test_delete_account_removes_user_todos_and_sessions(auth_client, user, make_todo):
     make_todo(tags=["a"])
-    other_token = signin()
+    other_token = session_token()
 
     response = auth_client.delete("/api/v1/auth/me", {"password": PASSWORD})
 

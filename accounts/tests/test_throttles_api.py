@@ -7,16 +7,14 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import RateLimitCounter
-from testing.helpers import PASSWORD, assert_problem, bearer_client
+from testing.helpers import assert_problem, bearer_client, signin
 
 pytestmark = pytest.mark.django_db
 
 
-def signin(email="user@example.com", password=PASSWORD, address="10.0.0.1", **headers):
-    client = APIClient(REMOTE_ADDR=address)
-    return client.post(
-        "/api/v1/auth/signin", {"email": email, "password": password}, **headers
-    )
+def signin_from(address="10.0.0.1", **kwargs):
+    """Sign in (testing.helpers.signin) from a client at `address`."""
+    return signin(APIClient(REMOTE_ADDR=address), **kwargs)
 
 
 def without_numbers(body):
@@ -33,10 +31,10 @@ def lockout(settings):
 
 def test_failed_signins_lock_the_email_from_every_address(lockout, user):
     for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
-        assert_problem(signin(password="wrong", address=address), 401)
+        assert_problem(signin_from(password="wrong", address=address), 401)
 
     # Even the right password, from a fresh address.
-    response = signin(address="10.9.9.9")
+    response = signin_from(address="10.9.9.9")
 
     body = assert_problem(response, 429)
     assert 0 < int(response["Retry-After"]) <= 15 * 60
@@ -45,10 +43,13 @@ def test_failed_signins_lock_the_email_from_every_address(lockout, user):
 
 def test_lockout_does_not_reveal_whether_the_email_exists(lockout, user):
     for _ in range(3):
-        signin(password="wrong")
-        signin(email="nobody@example.com", password="wrong")
+        signin_from(password="wrong")
+        signin_from(email="nobody@example.com", password="wrong")
 
-    known, unknown = signin(password="wrong"), signin(email="nobody@example.com")
+    known, unknown = (
+        signin_from(password="wrong"),
+        signin_from(email="nobody@example.com"),
+    )
 
     assert known.status_code == unknown.status_code == 429
     # The same answer but for the seconds left: each email's window opened
@@ -59,35 +60,35 @@ def test_lockout_does_not_reveal_whether_the_email_exists(lockout, user):
 
 def test_lockout_is_per_email(lockout, user, other_user):
     for _ in range(3):
-        signin(password="wrong")
+        signin_from(password="wrong")
 
-    assert signin(email="other@example.com").status_code == 200
+    assert signin_from(email="other@example.com").status_code == 200
 
 
 def test_lockout_ends_when_the_window_closes(lockout, user):
     for _ in range(3):
-        signin(password="wrong")
-    assert_problem(signin(), 429)
+        signin_from(password="wrong")
+    assert_problem(signin_from(), 429)
 
     RateLimitCounter.objects.update(expires_at=int(time.time()) - 1)
 
-    assert signin().status_code == 200
+    assert signin_from().status_code == 200
 
 
 def test_successful_signin_does_not_reset_the_failure_count(lockout, user):
-    signin(password="wrong", address="10.0.0.1")
-    signin(password="wrong", address="10.0.0.1")
-    assert signin(address="10.0.0.2").status_code == 200
+    signin_from(password="wrong", address="10.0.0.1")
+    signin_from(password="wrong", address="10.0.0.1")
+    assert signin_from(address="10.0.0.2").status_code == 200
 
-    assert_problem(signin(password="wrong", address="10.0.0.1"), 401)
-    assert_problem(signin(address="10.0.0.2"), 429)
+    assert_problem(signin_from(password="wrong", address="10.0.0.1"), 401)
+    assert_problem(signin_from(address="10.0.0.2"), 429)
 
 
 def test_lockout_is_keyed_on_the_normalised_email(lockout, user):
     for variant in ("USER@example.com", " user@EXAMPLE.com", "User@Example.Com"):
-        signin(email=variant, password="wrong")
+        signin_from(email=variant, password="wrong")
 
-    assert_problem(signin(), 429)
+    assert_problem(signin_from(), 429)
 
 
 # --- which address counts ----------------------------------------------------
@@ -96,7 +97,7 @@ def test_lockout_is_keyed_on_the_normalised_email(lockout, user):
 def test_forged_forwarded_for_is_ignored_without_trusted_proxies(settings, user):
     settings.AUTH_THROTTLE_RATE = "2/min"
     statuses = [
-        signin(address="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code
+        signin_from(address="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code
         for n in range(3)
     ]
 
@@ -108,9 +109,9 @@ def test_trusted_proxy_supplies_the_client_address(settings, user):
     settings.TRUSTED_PROXY_COUNT = 1
     proxy = "10.0.0.254"
 
-    first = signin(address=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1")
-    second = signin(address=proxy, HTTP_X_FORWARDED_FOR="198.51.100.2")
-    again = signin(address=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    first = signin_from(address=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    second = signin_from(address=proxy, HTTP_X_FORWARDED_FOR="198.51.100.2")
+    again = signin_from(address=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1")
 
     assert (first.status_code, second.status_code, again.status_code) == (200, 200, 429)
 
@@ -122,7 +123,7 @@ def test_client_cannot_escape_through_a_trusted_proxy_by_forging_entries(
     settings.TRUSTED_PROXY_COUNT = 1
     # The proxy appends the real client (198.51.100.7) after whatever it sent.
     statuses = [
-        signin(
+        signin_from(
             address="10.0.0.254", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.7"
         ).status_code
         for n in range(2)
@@ -133,7 +134,7 @@ def test_client_cannot_escape_through_a_trusted_proxy_by_forging_entries(
 
 def test_session_records_the_address_seen_through_the_proxy(settings, user):
     settings.TRUSTED_PROXY_COUNT = 2
-    response = signin(
+    response = signin_from(
         address="10.0.0.254", HTTP_X_FORWARDED_FOR="1.2.3.4, 5.6.7.8, 10.0.0.9"
     )
 
@@ -198,7 +199,7 @@ def test_throttled_answers_carry_rate_limit_headers_down_to_the_429(
 def test_signin_reports_the_address_limit(settings, user):
     settings.AUTH_THROTTLE_RATE = "5/min"
 
-    response = signin()
+    response = signin_from()
 
     assert (response["RateLimit-Limit"], response["RateLimit-Remaining"]) == ("5", "4")
 

@@ -222,7 +222,7 @@ def test_cursor_older_than_the_kept_tombstones_is_410(auth_client, settings):
 
 
 def test_cursor_from_the_future_is_410(auth_client):
-    from todos.sync import encode_cursor
+    from todos.feed import encode_cursor
 
     assert_problem(auth_client.get(FEED, {"cursor": encode_cursor(10**6)}), 410)
 

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -35,6 +35,7 @@ from accounts.throttles import (
     UserThrottle,
     authenticate_signin,
 )
+from api.schema import cookies_header, problems
 
 
 def _session_response(user, session, status_code):
@@ -65,9 +66,12 @@ class SignupView(CredentialsView):
     the session and CSRF cookies.
     """
 
-    schema_extras = {"POST": {"cookies": [201], "summary": "Sign up"}}
-
-    @extend_schema(request=SignupSerializer, responses={201: SessionTokenSerializer})
+    @extend_schema(
+        summary="Sign up",
+        request=SignupSerializer,
+        parameters=[cookies_header(201)],
+        responses={201: SessionTokenSerializer},
+    )
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -83,11 +87,12 @@ class SigninView(CredentialsView):
     failures for one email lock it out for a while (429), from any address.
     """
 
-    schema_extras = {
-        "POST": {"statuses": [401], "cookies": [200], "summary": "Sign in"}
-    }
-
-    @extend_schema(request=SigninSerializer, responses={200: SessionTokenSerializer})
+    @extend_schema(
+        summary="Sign in",
+        request=SigninSerializer,
+        parameters=[cookies_header(200)],
+        responses={200: SessionTokenSerializer, **problems(401)},
+    )
     def post(self, request):
         serializer = SigninSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -131,6 +136,10 @@ class SignoutAllView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    get=extend_schema(summary="Get the signed-in user"),
+    patch=extend_schema(summary="Change name or time zone"),
+)
 class MeView(generics.RetrieveUpdateDestroyAPIView):
     """
     The signed-in user. PATCH changes `name` and `timezone`; DELETE, with the
@@ -140,12 +149,6 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = UserSerializer
     permission_classes = [IsAuthenticated, SessionsOnlyToChange]
     http_method_names = ["get", "patch", "delete", "head", "options"]
-    delete_has_body = True
-    schema_extras = {
-        "GET": {"summary": "Get the signed-in user"},
-        "PATCH": {"summary": "Change name or time zone"},
-        "DELETE": {"summary": "Delete the account"},
-    }
 
     def get_object(self):
         return self.request.user
@@ -155,7 +158,11 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
             return [UserThrottle(), PasswordCheckThrottle()]
         return super().get_throttles()
 
-    @extend_schema(request=AccountDeletionSerializer, responses={204: None})
+    @extend_schema(
+        summary="Delete the account",
+        request=AccountDeletionSerializer,
+        responses={204: None},
+    )
     def delete(self, request):
         confirmation = AccountDeletionSerializer(
             data=request.data, context={"user": request.user}
@@ -216,6 +223,7 @@ class SessionDetailView(generics.DestroyAPIView):
         return Session.objects.active().for_user(self.request.user)
 
 
+@extend_schema_view(get=extend_schema(summary="List API tokens"))
 class ApiTokenListView(generics.ListCreateAPIView):
     """
     Personal API tokens for scripts and integrations: list them, or create
@@ -226,16 +234,14 @@ class ApiTokenListView(generics.ListCreateAPIView):
     permission_classes = SESSION_ONLY
     pagination_class = None
     filter_backends = []
-    schema_extras = {
-        "GET": {"summary": "List API tokens"},
-        "POST": {"summary": "Create an API token"},
-    }
 
     def get_queryset(self):
         return ApiToken.objects.for_user(self.request.user)
 
     @extend_schema(
-        request=ApiTokenCreateSerializer, responses={201: IssuedApiTokenSerializer}
+        summary="Create an API token",
+        request=ApiTokenCreateSerializer,
+        responses={201: IssuedApiTokenSerializer},
     )
     def post(self, request):
         serializer = ApiTokenCreateSerializer(data=request.data)

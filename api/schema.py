@@ -11,6 +11,8 @@ import json
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, is_patched_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.permissions import AllowAny
 
 from api.exceptions import PROBLEM_CONTENT_TYPE
@@ -48,6 +50,8 @@ PROBLEM_SCHEMA = {
     "required": ["type", "title", "status", "detail"],
 }
 
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
 PROBLEM_DESCRIPTIONS = {
     400: "Invalid input: malformed JSON (no `errors`) or field and parameter checks "
     "(`errors` names each field).",
@@ -80,8 +84,12 @@ AUTHENTICATE_HEADER = {
     }
 }
 
-ETAG_HEADER = {
-    "ETag": {"schema": {"type": "string"}, "description": "The version of this answer."}
+# The headers that come with a problem of these statuses, wherever it is
+# documented.
+PROBLEM_HEADERS = {
+    401: AUTHENTICATE_HEADER,
+    429: RETRY_AFTER_HEADER,
+    503: RETRY_AFTER_HEADER,
 }
 REQUEST_ID_HEADER = {
     "X-Request-ID": {
@@ -89,29 +97,6 @@ REQUEST_ID_HEADER = {
         "description": "This request's id in the server's logs (an upstream "
         "X-Request-ID of 1-128 plain characters is kept).",
     }
-}
-# Headers a view can declare on its success responses (in `schema_extras`).
-RESPONSE_HEADERS = {
-    "location": {
-        "Location": {
-            "schema": {"type": "string", "format": "uri"},
-            "description": "The URL of the created resource.",
-        }
-    },
-    "replayed": {
-        "Idempotent-Replayed": {
-            "schema": {"type": "string", "enum": ["true"]},
-            "description": "Present on a replay of an earlier answer for the same "
-            "Idempotency-Key.",
-        }
-    },
-    "cookies": {
-        "Set-Cookie": {
-            "schema": {"type": "string"},
-            "description": "The session cookie (`sessionid`, HttpOnly) and the CSRF "
-            "cookie (`csrftoken`), for browser clients.",
-        }
-    },
 }
 RATE_LIMIT_HEADERS = {
     "RateLimit-Limit": {
@@ -128,34 +113,105 @@ RATE_LIMIT_HEADERS = {
     },
 }
 
-# Request headers a view can declare it honours (in `schema_extras`).
-REQUEST_HEADERS = {
-    "If-Match": (
-        {"type": "string"},
-        "Apply only if the current ETag is one of these (or `*`); otherwise 412 "
-        "and nothing changes.",
-    ),
-    "If-None-Match": (
-        {"type": "string"},
-        "Answer 304 with no body if the current ETag is one of these.",
-    ),
-    "Idempotency-Key": (
-        {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
-        "A key of the client's choosing (1-255 printable characters). A retry "
-        "with the same key and body within IDEMPOTENCY_TTL gets the first answer "
-        "again (`Idempotent-Replayed: true`) and creates nothing twice; the same "
-        "key with another body is a 422; a retry while the first runs, a 409.",
-    ),
-}
+# --- what views declare, in drf-spectacular's own terms ------------------------
+# Request headers go in `@extend_schema(parameters=[...])`; response headers
+# too, as OpenApiParameter(response=[statuses]); extra statuses in
+# `responses` (problem documents with problems(...)).
 
-UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+def _header(name, schema, description, response=False):
+    return OpenApiParameter(
+        name,
+        schema,
+        OpenApiParameter.HEADER,
+        description=description,
+        response=response,
+    )
+
+
+IF_MATCH = _header(
+    "If-Match",
+    OpenApiTypes.STR,
+    "Apply only if the current ETag is one of these (or `*`); otherwise 412 "
+    "and nothing changes.",
+)
+IF_NONE_MATCH = _header(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    "Answer 304 with no body if the current ETag is one of these.",
+)
+IDEMPOTENCY_KEY = _header(
+    "Idempotency-Key",
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    "A key of the client's choosing (1-255 printable characters). A retry "
+    "with the same key and body within IDEMPOTENCY_TTL gets the first answer "
+    "again (`Idempotent-Replayed: true`) and creates nothing twice; the same "
+    "key with another body is a 422; a retry while the first runs, a 409.",
+)
+
+
+def etag_header(*statuses):
+    return _header(
+        "ETag", OpenApiTypes.STR, "The version of this answer.", list(statuses)
+    )
+
+
+def location_header(*statuses):
+    return _header(
+        "Location",
+        OpenApiTypes.URI,
+        "The URL of the created resource.",
+        list(statuses),
+    )
+
+
+def replayed_header(*statuses):
+    return _header(
+        "Idempotent-Replayed",
+        {"type": "string", "enum": ["true"]},
+        "Present on a replay of an earlier answer for the same Idempotency-Key.",
+        list(statuses),
+    )
+
+
+def cookies_header(*statuses):
+    return _header(
+        "Set-Cookie",
+        OpenApiTypes.STR,
+        "The session cookie (`sessionid`, HttpOnly) and the CSRF cookie "
+        "(`csrftoken`), for browser clients.",
+        list(statuses),
+    )
+
+
+NOT_MODIFIED = OpenApiResponse(description="Not Modified: the ETag matched; no body.")
+
+
+def problems(*statuses):
+    """`responses` entries for problem documents an operation can answer."""
+    return {
+        (status_code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            response=PROBLEM_REF, description=PROBLEM_DESCRIPTIONS[status_code]
+        )
+        for status_code in statuses
+    }
+
+
+def conditional_read(serializer):
+    """`extend_schema` arguments of a read answered 304 on If-None-Match."""
+    return {
+        "parameters": [IF_NONE_MATCH, etag_header(200, 304)],
+        "responses": {200: serializer, 304: NOT_MODIFIED},
+    }
 
 
 class ProblemAutoSchema(AutoSchema):
     """
-    AutoSchema that adds every problem response an operation can send, and
-    what a view declares in `schema_extras` (by action, or by method for a
-    plain APIView): request headers, ETag response headers, extra statuses.
+    AutoSchema that adds what holds for every operation, read from the view's
+    own configuration rather than declared again on each: the problem
+    responses it can send (authentication, permissions, throttles, parsers,
+    pagination, path parameters), the rate-limit and request-id headers, and
+    empty query parameters allowed.
     """
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
@@ -172,59 +228,61 @@ class ProblemAutoSchema(AutoSchema):
                 schema=PROBLEM_SCHEMA,
             )
         )
-        extras = self.extras()
-        parameters = operation.setdefault("parameters", [])
-        for parameter in parameters:
+        for parameter in operation.get("parameters", []):
             if parameter["in"] == "query":
                 # `?due_before=` is the same as leaving it out (HTML forms
                 # send empty fields), not a malformed date.
                 parameter["allowEmptyValue"] = True
-        for name in extras.get("headers", []):
-            schema, description = REQUEST_HEADERS[name]
-            parameters.append(
-                {
-                    "in": "header",
-                    "name": name,
-                    "schema": schema,
-                    "description": description,
-                }
-            )
-        if not parameters:
-            del operation["parameters"]
+        if method == "DELETE" and "requestBody" not in operation:
+            self._add_delete_body(operation)
         responses = operation["responses"]
-        for status_code in extras.get("etag", []):
-            responses[str(status_code)].setdefault("headers", {}).update(ETAG_HEADER)
-        for name, header in RESPONSE_HEADERS.items():
-            for status_code in extras.get(name, []):
-                responses[str(status_code)].setdefault("headers", {}).update(header)
-        for status_code, links in extras.get("links", {}).items():
-            responses[str(status_code)]["links"] = links
-        if 304 in extras.get("statuses", []):
-            responses["304"] = {
-                "description": "Not Modified: the ETag matched; no body.",
-                "headers": ETAG_HEADER,
-            }
         for status_code in sorted(self.problem_statuses(operation)):
             responses.setdefault(str(status_code), self._problem_response(status_code))
-        for response in responses.values():
+        for status_code, response in responses.items():
             headers = response.setdefault("headers", {})
+            if PROBLEM_CONTENT_TYPE in response.get("content", {}):
+                headers.update(PROBLEM_HEADERS.get(int(status_code), {}))
             if self.view.throttle_classes:
                 headers.update(RATE_LIMIT_HEADERS)
             headers.update(REQUEST_ID_HEADER)
         return operation
 
+    def _add_delete_body(self, operation):
+        """
+        The body a DELETE declares with `extend_schema(request=...)` (DELETE
+        auth/me takes the password). drf-spectacular documents bodies for
+        POST, PUT and PATCH only; OpenAPI 3.0 allows one on DELETE, and its
+        maintainers suggest adding it in get_operation() (drf-spectacular
+        issue 809).
+        """
+        serializer = self.get_request_serializer()
+        if serializer is None:
+            return
+        component = self.resolve_serializer(serializer, "request")
+        operation["requestBody"] = {
+            "content": {
+                media_type: {"schema": component.ref}
+                for media_type in self.map_parsers()
+            },
+            "required": True,
+        }
+
+    def get_request_serializer(self):
+        # A DELETE reads no body unless the view declares one: extend_schema
+        # (request=...) overrides this method and answers it first.
+        if self.method == "DELETE":
+            return None
+        return super().get_request_serializer()
+
     def get_summary(self):
-        """The view's word for it, else the first sentence of the description."""
-        summary = self.extras().get("summary")
-        if summary:
-            return summary
+        """
+        Unless declared (extend_schema(summary=...) answers first), the first
+        sentence of the description.
+        """
         summary = self.get_description().split("\n\n")[0]
         for end in (". ", ": ", "; ", " ("):
             summary = summary.split(end)[0]
         return summary.rstrip(".") or None
-
-    def get_description(self):
-        return self.extras().get("description") or super().get_description()
 
     def get_filter_backends(self):
         # The stats of a list answer for the same filters as the list.
@@ -264,24 +322,6 @@ class ProblemAutoSchema(AutoSchema):
             schema["required"] = sorted(properties)
         return schema
 
-    def extras(self):
-        extras = getattr(self.view, "schema_extras", {})
-        return extras.get(getattr(self.view, "action", None)) or extras.get(
-            self.method, {}
-        )
-
-    def _get_request_body(self, direction="request"):
-        # drf-spectacular documents bodies for POST, PUT and PATCH only;
-        # OpenAPI 3.0 allows one on DELETE, and a view can declare that it
-        # reads one (DELETE auth/me takes the password).
-        if self.method == "DELETE" and getattr(self.view, "delete_has_body", False):
-            self.method = "POST"
-            try:
-                return super()._get_request_body(direction)
-            finally:
-                self.method = "DELETE"
-        return super()._get_request_body(direction)
-
     def problem_statuses(self, operation):
         """The problem statuses this operation can answer with."""
         view = self.view
@@ -305,20 +345,52 @@ class ProblemAutoSchema(AutoSchema):
             statuses.add(404)
         if view.throttle_classes:
             statuses.add(429)
-        statuses |= {code for code in self.extras().get("statuses", []) if code != 304}
         return statuses
 
     def _problem_response(self, status_code):
-        response = {
+        return {
             "description": PROBLEM_DESCRIPTIONS.get(status_code, "A problem document."),
-            "content": {
-                PROBLEM_CONTENT_TYPE: {
-                    "schema": {"$ref": "#/components/schemas/Problem"}
-                }
-            },
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_REF}},
         }
-        if status_code in (429, 503):
-            response["headers"] = dict(RETRY_AFTER_HEADER)
-        elif status_code == 401:
-            response["headers"] = dict(AUTHENTICATE_HEADER)
-        return response
+
+
+# --- for every operation ---------------------------------------------------------
+
+# The link each method on a created resource's path gets from its create.
+LINKS_BY_METHOD = {
+    "get": ("Get", "Read the created {}."),
+    "put": ("Update", "Replace the created {}."),
+    "patch": ("Patch", "Change the created {}."),
+    "delete": ("Delete", "Delete the created {}."),
+}
+
+
+def link_created_resources(result, generator, request, public):
+    """
+    Postprocessing hook: OpenAPI links from every create (a 201 answer to a
+    POST on a collection path) to each operation on the path of the created
+    resource (`{path}/{id}`, with the answer's `id`), which stateful testers
+    and client generators follow.
+    """
+    paths = result["paths"]
+    for path, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        resource = paths.get(f"{path}/{{id}}")
+        if created is None or resource is None:
+            continue
+        noun = _resource_noun(path)
+        created["links"] = {
+            f"{verb}{noun.title().replace(' ', '')}": {
+                "operationId": resource[method]["operationId"],
+                "parameters": {"id": "$response.body#/id"},
+                "description": description.format(noun),
+            }
+            for method, (verb, description) in LINKS_BY_METHOD.items()
+            if method in resource
+        }
+    return result
+
+
+def _resource_noun(path):
+    """`/api/v1/todos` -> "todo"; `/api/v1/auth/tokens` -> "token"."""
+    return path.rstrip("/").rsplit("/", 1)[-1].removesuffix("s").replace("_", " ")

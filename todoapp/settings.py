@@ -403,6 +403,10 @@ SPECTACULAR_SETTINGS = {
     },
     # The schema and docs pages are public; credentials sent to them are ignored.
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.link_created_resources",
+    ],
 }
 
 # --- Logging ----------------------------------------------------------------

@@ -44,7 +44,7 @@ class TagListField(forms.Field):
         return normalise_tags([tag for tag in value or [] if tag])
 
 
-class StrictBooleanField(forms.Field):
+class QueryBooleanField(forms.Field):
     """`true`/`false` (or `1`/`0`); anything else is an error, not 'no filter'."""
 
     def to_python(self, value):
@@ -60,7 +60,7 @@ class StrictBooleanField(forms.Field):
 
 @extend_schema_field(OpenApiTypes.BOOL)
 class BooleanFilter(django_filters.Filter):
-    field_class = StrictBooleanField
+    field_class = QueryBooleanField
 
 
 @extend_schema_field(

@@ -1,7 +1,7 @@
 from contextlib import contextmanager
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -9,6 +9,15 @@ from rest_framework.reverse import reverse
 
 from api.conditional import not_modified, require_if_match
 from api.idempotency import idempotent
+from api.schema import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    conditional_read,
+    etag_header,
+    location_header,
+    problems,
+    replayed_header,
+)
 from todos import ledger, summary
 from todos.bulk import Batch
 from todos.feed import (
@@ -29,88 +38,48 @@ from todos.serializers import (
     TodoStatsSerializer,
 )
 
-CONDITIONAL_READ = {"headers": ["If-None-Match"], "etag": [200], "statuses": [304]}
-CONDITIONAL_WRITE = {"headers": ["If-Match"], "etag": [200], "statuses": [412]}
-IDEMPOTENT_POST = {"headers": ["Idempotency-Key"], "statuses": [409, 422]}
+WRITE_ANSWER = {200: TodoSerializer, **problems(412)}
 
 
-def _link(operation_id, description):
-    """An OpenAPI link from a todo in the answer to `operation_id` on it."""
-    return {
-        "operationId": operation_id,
-        "parameters": {"id": "$response.body#/id"},
-        "description": description,
-    }
-
-
-CREATED_TODO_LINKS = {
-    "GetTodo": _link("todos_retrieve", "Read the created todo."),
-    "UpdateTodo": _link("todos_update", "Replace the created todo."),
-    "PatchTodo": _link("todos_partial_update", "Change the created todo."),
-    "DeleteTodo": _link("todos_destroy", "Delete the created todo."),
-}
-
-
+@extend_schema_view(
+    list=extend_schema(
+        summary="List todos",
+        description="The caller's todos, newest first unless `ordering` says "
+        "otherwise, filtered by the parameters given (all must hold), a page at "
+        "a time.",
+        **conditional_read(TodoSerializer),
+    ),
+    retrieve=extend_schema(
+        summary="Get a todo",
+        description="One of the caller's todos (another user's id is a 404).",
+        **conditional_read(TodoSerializer),
+    ),
+    update=extend_schema(
+        summary="Replace a todo",
+        description="Every writable field: those left out take their defaults. "
+        "With If-Match, only if the todo is unchanged.",
+        parameters=[IF_MATCH, etag_header(200)],
+        responses=WRITE_ANSWER,
+    ),
+    partial_update=extend_schema(
+        summary="Change a todo",
+        description="Only the fields given change. With If-Match, only if the "
+        "todo is unchanged; a change to nothing keeps its ETag.",
+        parameters=[IF_MATCH, etag_header(200)],
+        responses=WRITE_ANSWER,
+    ),
+    destroy=extend_schema(
+        summary="Delete a todo",
+        description="Deletes the todo; the change feed reports it as a "
+        "deletion. With If-Match, only if the todo is unchanged.",
+        parameters=[IF_MATCH],
+        responses={204: None, **problems(412)},
+    ),
+)
 class TodoViewSet(viewsets.ModelViewSet):
     serializer_class = TodoSerializer
     filterset_class = TodoFilter
     book = None  # the ledger's Book while the request writes
-    # What api.schema adds to each action's documentation.
-    schema_extras = {
-        "list": {
-            **CONDITIONAL_READ,
-            "summary": "List todos",
-            "description": "The caller's todos, newest first unless `ordering` "
-            "says otherwise, filtered by the parameters given (all must hold), "
-            "a page at a time.",
-        },
-        "stats": {
-            **CONDITIONAL_READ,
-            "summary": "Count todos",
-            "description": "Counts of the caller's todos: totals, overdue, due "
-            "today, by priority and by tag. Takes the list's filters.",
-        },
-        "retrieve": {
-            **CONDITIONAL_READ,
-            "summary": "Get a todo",
-            "description": "One of the caller's todos (another user's id is a 404).",
-        },
-        "create": {
-            **IDEMPOTENT_POST,
-            "etag": [201],
-            "location": [201],
-            "replayed": [201],
-            "links": {201: CREATED_TODO_LINKS},
-            "summary": "Create a todo",
-            "description": "A new todo of the caller's. Fields left out take "
-            "their defaults.",
-        },
-        "update": {
-            **CONDITIONAL_WRITE,
-            "summary": "Replace a todo",
-            "description": "Every writable field: those left out take their "
-            "defaults. With If-Match, only if the todo is unchanged.",
-        },
-        "partial_update": {
-            **CONDITIONAL_WRITE,
-            "summary": "Change a todo",
-            "description": "Only the fields given change. With If-Match, only "
-            "if the todo is unchanged; a change to nothing keeps its ETag.",
-        },
-        "destroy": {
-            "headers": ["If-Match"],
-            "statuses": [412],
-            "summary": "Delete a todo",
-            "description": "Deletes the todo; the change feed reports it as a "
-            "deletion. With If-Match, only if the todo is unchanged.",
-        },
-        "changes": {"statuses": [410], "summary": "Read the change feed"},
-        "bulk": {
-            **IDEMPOTENT_POST,
-            "replayed": [200],
-            "summary": "Apply many operations",
-        },
-    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -183,7 +152,12 @@ class TodoViewSet(viewsets.ModelViewSet):
 
         return self._collection(request, answer)
 
-    @extend_schema(responses=TodoStatsSerializer)
+    @extend_schema(
+        summary="Count todos",
+        description="Counts of the caller's todos: totals, overdue, due today, "
+        "by priority and by tag. Takes the list's filters.",
+        **conditional_read(TodoStatsSerializer),
+    )
     @action(detail=False, pagination_class=None)
     def stats(self, request):
         def answer(todos):
@@ -206,6 +180,17 @@ class TodoViewSet(viewsets.ModelViewSet):
 
     # --- writes --------------------------------------------------------------
 
+    @extend_schema(
+        summary="Create a todo",
+        description="A new todo of the caller's. Fields left out take their defaults.",
+        parameters=[
+            IDEMPOTENCY_KEY,
+            etag_header(201),
+            location_header(201),
+            replayed_header(201),
+        ],
+        responses={201: TodoSerializer, **problems(409, 422)},
+    )
     def create(self, request, *args, **kwargs):
         return idempotent(request, lambda: self._create(request))
 
@@ -239,6 +224,7 @@ class TodoViewSet(viewsets.ModelViewSet):
     # --- sync ----------------------------------------------------------------
 
     @extend_schema(
+        summary="Read the change feed",
         parameters=[
             OpenApiParameter(
                 "cursor",
@@ -256,7 +242,7 @@ class TodoViewSet(viewsets.ModelViewSet):
                 description="Changes per answer.",
             ),
         ],
-        responses=ChangeFeedSerializer,
+        responses={200: ChangeFeedSerializer, **problems(410)},
     )
     @action(detail=False, pagination_class=None, filter_backends=[])
     def changes(self, request):
@@ -272,7 +258,12 @@ class TodoViewSet(viewsets.ModelViewSet):
         )
         return Response(body)
 
-    @extend_schema(request=BulkRequestSerializer, responses=BulkResponseSerializer)
+    @extend_schema(
+        summary="Apply many operations",
+        request=BulkRequestSerializer,
+        parameters=[IDEMPOTENCY_KEY, replayed_header(200)],
+        responses={200: BulkResponseSerializer, **problems(409, 422)},
+    )
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def bulk(self, request):
         """

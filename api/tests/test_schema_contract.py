@@ -214,3 +214,12 @@ def test_create_links_to_the_created_todo(schema):
     assert all(
         link["parameters"] == {"id": "$response.body#/id"} for link in links.values()
     )
+
+
+def test_every_create_links_to_the_created_resource(schema):
+    # Derived from the paths (api.schema.link_created_resources), so a new
+    # resource gets its links without declaring them.
+    created = schema["paths"]["/api/v1/auth/tokens"]["post"]["responses"]["201"]
+    assert {link["operationId"] for link in created["links"].values()} == {
+        "auth_tokens_destroy"
+    }

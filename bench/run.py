@@ -190,7 +190,7 @@ def server_cpu_seconds(server):
     """CPU time used so far by the server's processes (all their threads)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for pid in [server.process.pid, *server.worker_pids()]:
+    for pid in server.pids():
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks

@@ -36,6 +36,58 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def spawn(command, **kwargs):
+    """
+    Start a helper process (a server) for a test, under testing.reaper: in a
+    process group of its own, so that stop_group() ends its workers too, and
+    ended with its group when the test process goes, however it goes. The
+    returned Popen is the reaper's; `master_pid()` finds the command's.
+    """
+    process = subprocess.Popen(
+        [sys.executable, "-m", "testing.reaper", *command],
+        start_new_session=True,
+        stdin=subprocess.PIPE,  # its one writer is this process
+        cwd=kwargs.pop("cwd", BASE_DIR),
+        **kwargs,
+    )
+    return process
+
+
+def children(pid):
+    try:
+        return [
+            int(child)
+            for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ]
+    except FileNotFoundError:
+        return []
+
+
+def master_pid(process):
+    """The pid of the command a spawn()ed reaper runs (None before it starts)."""
+    found = children(process.pid)
+    return found[0] if found else None
+
+
+def stop_group(process, timeout=15):
+    """SIGTERM a spawn()ed process and its group; SIGKILL what is left later."""
+    if process is None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    try:  # workers that outlived their master, or a master that hung
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
 def wait_until(condition, timeout, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -145,9 +197,10 @@ class LiveServer:
             return [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
         return [sys.executable, "-m", "todoapp.serve"]
 
-    def start(self, timeout=30):
+    def start(self, timeout=120):
+        """Start and wait for an answer (generously: the machine may be busy)."""
         self.log = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [*self.command(), *self.args],
             cwd=BASE_DIR,
             env=self.env,
@@ -159,17 +212,28 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited early:\n{self.output()}")
             try:
-                requests.get(f"{self.api}/health", timeout=5)
-            except requests.ConnectionError:
+                requests.get(f"{self.api}/health", timeout=10)
+            except requests.RequestException:  # not listening yet, or busy
                 return False
             return True
 
-        wait_until(answers, timeout, interval=0.1, what="the server answering")
+        try:
+            wait_until(answers, timeout, interval=0.1, what="the server answering")
+        except BaseException:
+            self.stop()  # a start that fails leaves nothing running
+            raise
         return self
 
+    @property
+    def master_pid(self):
+        return master_pid(self.process)
+
     def worker_pids(self):
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in children.read_text().split()]
+        return children(self.master_pid)
+
+    def pids(self):
+        """The server's own processes: its master and its workers."""
+        return [self.master_pid, *self.worker_pids()]
 
     def worker_memory(self, field):
         """Each worker's VmRSS (now) or VmHWM (peak), in MiB."""
@@ -185,13 +249,8 @@ class LiveServer:
         return self.log.read().decode(errors="replace")
 
     def stop(self, timeout=15):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """End the server and its workers, whatever state they are in."""
+        stop_group(self.process, timeout)
         self.tempdir.cleanup()
 
     def __enter__(self):
@@ -297,7 +356,7 @@ class TemporaryRedis:
         self.process = None
 
     def start(self):
-        self.process = subprocess.Popen(
+        self.process = spawn(
             [
                 "redis-server",
                 "--port",
@@ -323,10 +382,12 @@ class TemporaryRedis:
             except OSError:
                 return False
 
-        wait_until(answers, 10, what="redis answering")
+        try:
+            wait_until(answers, 60, what="redis answering")
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(10)
+        stop_group(self.process, 10)

@@ -28,10 +28,12 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def own_postgres():
-    cluster = TemporaryPostgres().start()
-    migrate(cluster.url)
-    yield cluster
-    cluster.destroy()
+    cluster = TemporaryPostgres()
+    try:  # destroyed even when starting or migrating it fails
+        migrate(cluster.start().url)
+        yield cluster
+    finally:
+        cluster.destroy()
 
 
 def test_database_outage_is_503_fast_and_the_same_server_recovers(own_postgres):

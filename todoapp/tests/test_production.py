@@ -46,7 +46,8 @@ def test_production_without_secret_key_refuses_to_start_with_one_line():
 
 def test_gunicorn_without_secret_key_refuses_to_start():
     server = LiveServer(env={"DJANGO_SECRET_KEY": ""})
-    server.process = subprocess.Popen(
+    # subprocess.run() kills it if it outlives the (generous) timeout.
+    result = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -58,15 +59,17 @@ def test_gunicorn_without_secret_key_refuses_to_start():
         ],
         cwd=BASE_DIR,
         env=server.env,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
+        timeout=120,
     )
-    _, stderr = server.process.communicate(timeout=30)
+    server.stop()
 
-    assert server.process.returncode != 0
+    assert result.returncode != 0
     assert any(
-        line.startswith("error: DJANGO_SECRET_KEY") for line in stderr.splitlines()
-    ), stderr
+        line.startswith("error: DJANGO_SECRET_KEY")
+        for line in result.stderr.splitlines()
+    ), result.stderr
 
 
 def test_deploy_check_is_clean_in_production_over_https():
@@ -122,7 +125,7 @@ def test_health_is_503_and_api_calls_are_503_problems_when_database_is_unreachab
     # Nothing listens on port 1: every connection attempt is refused at once.
     env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:1/nowhere"}
     with LiveServer(env=env) as server:
-        health = requests.get(f"{server.url}/api/v1/health", timeout=5)
+        health = requests.get(f"{server.url}/api/v1/health", timeout=30)
         todos = requests.get(
             f"{server.url}/api/v1/todos",
             headers={"Authorization": "Bearer " + "k" * 43},

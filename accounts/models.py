@@ -59,6 +59,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     """An account; the email address is the login."""
 
     email = models.EmailField(unique=True)
+    # Proved by a link mailed to it (accounts.links); a changed address is
+    # verified by the link that confirms it.
+    email_verified = models.BooleanField(default=False)
     name = models.CharField(max_length=150, blank=True, default="")
     timezone = models.CharField(
         max_length=64, default="UTC", validators=[validate_timezone]
@@ -208,3 +211,44 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.user_id})"
+
+
+class AccountTokenQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(expires_at__gt=timezone.now())
+
+
+class AccountToken(models.Model):
+    """
+    The token of a link mailed for an account flow (see accounts.links):
+    single use, for one purpose, until `expires_at`. Only its SHA-256 is
+    stored, as for sessions and API tokens.
+    """
+
+    class Purpose(models.TextChoices):
+        VERIFY_EMAIL = "verify_email"
+        RESET_PASSWORD = "reset_password"
+        CHANGE_EMAIL = "change_email"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The address the link was mailed to: the one to verify, or the new one.
+    email = models.EmailField()
+    # A digest of the password hash when it was issued: a reset link dies
+    # when the password changes, by whatever means.
+    password_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = AccountTokenQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "purpose"], name="accounttoken_user_purpose")
+        ]
+
+    def __str__(self):
+        return f"{self.purpose} for user {self.user_id}"

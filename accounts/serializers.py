@@ -33,8 +33,16 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ("id", "email", "name", "timezone", "created_at", "updated_at")
-        read_only_fields = ("id", "email", "created_at", "updated_at")
+        fields = (
+            "id",
+            "email",
+            "email_verified",
+            "name",
+            "timezone",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "email", "email_verified", "created_at", "updated_at")
 
 
 class SignupSerializer(serializers.Serializer):
@@ -141,14 +149,7 @@ class PasswordChangeSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"new_password": ["The new password must differ from the current one."]}
             )
-        try:
-            password_validation.validate_password(
-                attrs["new_password"], user=self.context["user"]
-            )
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(
-                {"new_password": get_error_detail(exc)}
-            ) from None
+        validate_new_password(attrs["new_password"], self.context["user"])
         return attrs
 
 
@@ -201,3 +202,42 @@ class IssuedApiTokenSerializer(ApiTokenSerializer):
     class Meta(ApiTokenSerializer.Meta):
         fields = (*ApiTokenSerializer.Meta.fields, "token")
         read_only_fields = fields
+
+
+# --- account recovery and verification ----------------------------------------
+
+
+def validate_new_password(password, user):
+    """Django's password validators, as a 400 naming `new_password`."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(
+            {"new_password": get_error_detail(exc)}
+        ) from None
+
+
+class AcceptedSerializer(serializers.Serializer):
+    """A request taken in: what follows arrives by mail."""
+
+    detail = serializers.CharField()
+
+
+def _token_field():
+    return StrictCharField(max_length=100, help_text="The token from the mailed link.")
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+
+    def validate_email(self, value):
+        return UserManager.normalize_email(value)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = _token_field()
+    new_password = _password_field()
+
+
+class LinkTokenSerializer(serializers.Serializer):
+    token = _token_field()

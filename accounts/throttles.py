@@ -108,6 +108,28 @@ class AuthAddressThrottle(CounterThrottle):
         return f"auth-address:{client_ip(request) or 'unknown'}"
 
 
+class AccountMailThrottle(CounterThrottle):
+    """
+    Requests that mail a link (password reset, a fresh verification link),
+    per address the mail would go to: the signed-in user's, or the `email`
+    in the body.
+    """
+
+    rate_setting = "ACCOUNT_MAIL_THROTTLE_RATE"
+
+    def get_cache_key(self, request, view):
+        if request.user.is_authenticated:
+            email = request.user.email
+        else:
+            email = (
+                request.data.get("email") if isinstance(request.data, dict) else None
+            )
+            if not isinstance(email, str):
+                return None  # the serializer answers 400
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return f"account-mail:{digest}"  # no plain emails in Redis
+
+
 class SigninLockout:
     """
     Failed sign-ins per email, from any address: after SIGNIN_MAX_FAILURES

@@ -9,6 +9,24 @@ urlpatterns = [
     path("auth/signout-all", views.SignoutAllView.as_view(), name="auth-signout-all"),
     path("auth/me", views.MeView.as_view(), name="auth-me"),
     path("auth/password", views.PasswordView.as_view(), name="auth-password"),
+    path(
+        "auth/password/reset",
+        views.PasswordResetView.as_view(),
+        name="auth-password-reset",
+    ),
+    path(
+        "auth/password/reset/confirm",
+        views.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
+    path(
+        "auth/email/verify", views.EmailVerifyView.as_view(), name="auth-email-verify"
+    ),
+    path(
+        "auth/email/verification",
+        views.EmailVerificationView.as_view(),
+        name="auth-email-verification",
+    ),
     path("auth/sessions", views.SessionListView.as_view(), name="auth-sessions"),
     path("auth/tokens", views.ApiTokenListView.as_view(), name="auth-tokens"),
     path(

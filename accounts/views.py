@@ -5,15 +5,20 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import tokens
+from accounts import flows, tokens
+from accounts.mail import mail_password_reset, mail_user
 from accounts.models import ApiToken, Session, key_hash
 from accounts.permissions import SessionsOnly, SessionsOnlyToChange
 from accounts.serializers import (
+    AcceptedSerializer,
     AccountDeletionSerializer,
     ApiTokenCreateSerializer,
     ApiTokenSerializer,
     IssuedApiTokenSerializer,
+    LinkTokenSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     SessionSerializer,
     SessionTokenSerializer,
     SigninSerializer,
@@ -30,6 +35,7 @@ from accounts.sessions import (
     start_session,
 )
 from accounts.throttles import (
+    AccountMailThrottle,
     AuthAddressThrottle,
     PasswordCheckThrottle,
     UserThrottle,
@@ -76,6 +82,7 @@ class SignupView(CredentialsView):
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = serializer.save()
+        mail_user(request, "verify_email", user)
         return _session_response(
             user, start_session(request, user), status.HTTP_201_CREATED
         )
@@ -193,6 +200,7 @@ class PasswordView(APIView):
         session = current_session(request)
         revoke_sessions(request.user, keep=session)
         renew_auth_hash(session, request.user)
+        mail_user(request, "password_changed", request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -261,3 +269,84 @@ class ApiTokenDetailView(generics.DestroyAPIView):
 
     def get_queryset(self):
         return ApiToken.objects.for_user(self.request.user)
+
+
+# --- recovery and verification ---------------------------------------------------
+
+RESET_REQUESTED = (
+    "If an account uses this address, a link to choose a new password is on "
+    "its way to it."
+)
+
+
+class PasswordResetView(CredentialsView):
+    """
+    Ask for a password reset link by mail. The answer is the same, and as
+    quick, whether or not an account uses the address.
+    """
+
+    throttle_classes = [AuthAddressThrottle, AccountMailThrottle]
+
+    @extend_schema(
+        summary="Ask for a password reset link",
+        request=PasswordResetRequestSerializer,
+        responses={202: AcceptedSerializer},
+    )
+    def post(self, request):
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        mail_password_reset(request, serializer.validated_data["email"])
+        return Response({"detail": RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(CredentialsView):
+    """
+    Choose a new password with the token of a reset link. Every session and
+    API token of the account ends; sign in with the new password.
+    """
+
+    @extend_schema(
+        summary="Reset the password",
+        request=PasswordResetConfirmSerializer,
+        responses={204: None},
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        flows.reset_password(request, **serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailVerifyView(CredentialsView):
+    """Verify the account's address with the token of a verification link."""
+
+    @extend_schema(
+        summary="Verify the email address",
+        request=LinkTokenSerializer,
+        responses={200: UserSerializer},
+    )
+    def post(self, request):
+        serializer = LinkTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = flows.verify_email(serializer.validated_data["token"])
+        return Response(UserSerializer(user).data)
+
+
+class EmailVerificationView(APIView):
+    """Mail a fresh verification link to the signed-in user's address."""
+
+    permission_classes = SESSION_ONLY
+    throttle_classes = [UserThrottle, AccountMailThrottle]
+
+    @extend_schema(
+        summary="Send a new verification link",
+        request=None,
+        responses={202: AcceptedSerializer},
+    )
+    def post(self, request):
+        if request.user.email_verified:
+            detail = "Your email address is already verified."
+        else:
+            mail_user(request, "verify_email", request.user)
+            detail = f"A new verification link is on its way to {request.user.email}."
+        return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)

@@ -53,3 +53,27 @@ def signin(client=None, email="user@example.com", password=PASSWORD, **extra):
     return client.post(
         "/api/v1/auth/signin", {"email": email, "password": password}, **extra
     )
+
+
+def run_jobs():
+    """
+    Run the background jobs that are ready, here and now: the worker's own
+    loop (django-tasks-db's db_worker) in batch mode, in this process and
+    its database connection, so in-process tests see what the jobs do.
+    """
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--interval", "0", verbosity=0)
+
+
+def mailed_link(message, path):
+    """The link to `path` (with its token) in a mail of django.core.mail.outbox."""
+    import re
+
+    found = re.search(rf"https?://\S+{re.escape(path)}\?token=[\w-]+", message.body)
+    assert found, message.body
+    return found.group(0)
+
+
+def token_of(link):
+    return link.rsplit("token=", 1)[1]

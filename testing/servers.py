@@ -6,15 +6,19 @@ Tests that stop or kill something start their own instance here and never
 touch the machine's shared PostgreSQL and Redis, which other tests and CI use.
 """
 
+import email
+import email.policy
 import glob
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -391,3 +395,121 @@ class TemporaryRedis:
 
     def stop(self):
         stop_group(self.process, 10)
+
+
+class SmtpSink:
+    """
+    A real SMTP server (aiosmtpd) on a free loopback port, keeping what it
+    receives as email.message.EmailMessage objects. `stall()` makes it hold
+    every message's DATA until `release()`, as a hung server would.
+    """
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self.messages = []
+        self.sending = 0  # messages whose DATA has begun
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._released.set()
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller is not None:
+            self._released.set()
+            self.controller.stop()
+            self.controller = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def stall(self):
+        self._released.clear()
+
+    def release(self):
+        self._released.set()
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        with self._lock:
+            self.sending += 1
+        while not self._released.is_set():
+            await asyncio.sleep(0.05)
+        message = email.message_from_bytes(
+            envelope.content, policy=email.policy.default
+        )
+        with self._lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def received(self, to=None):
+        with self._lock:
+            return [m for m in self.messages if to is None or to in m["To"]]
+
+    def wait_for(self, to, count=1, timeout=120):
+        """The messages to `to`, once at least `count` arrived."""
+        wait_until(
+            lambda: len(self.received(to)) >= count,
+            timeout,
+            interval=0.1,
+            what=f"{count} mail(s) to {to}",
+        )
+        return self.received(to)
+
+
+def link_in(message, path):
+    """The link to `path` (with its token) in a mail's plain-text part."""
+    text = message.get_body(("plain",)).get_content()
+    found = re.search(rf"https?://\S+{re.escape(path)}\?token=[\w-]+", text)
+    assert found, text
+    return found.group(0)
+
+
+class Worker:
+    """`manage.py worker` (the Procfile's worker) on a database, as deployed."""
+
+    def __init__(self, database_url, env=None):
+        self.env = project_env(
+            DATABASE_URL=database_url, LOG_LEVEL="INFO", **(env or {})
+        )
+        self.process = None
+        self.log = None
+
+    def start(self):
+        self.log = tempfile.TemporaryFile()
+        self.process = spawn(
+            [sys.executable, "manage.py", "worker", "--interval", "0.1"],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def kill(self):
+        """SIGKILL, as a lost machine would: no chance to finish anything."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self, timeout=30):
+        stop_group(self.process, timeout)
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()

@@ -10,6 +10,7 @@ DJANGO_ENV_FILE names another file, or none when empty (the tests do that).
 import logging
 import os
 import re
+import urllib.parse
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,38 @@ def env_list(name, default=""):
 
 
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# EMAIL_URL's schemes: plain SMTP, STARTTLS, or TLS from the start. A few
+# lines here because dj-email-url names them differently (smtps, submission).
+EMAIL_SCHEMES = {"smtp": (25, False, False), "smtp+tls": (587, True, False)}
+EMAIL_SCHEMES["smtp+ssl"] = (465, False, True)
+
+
+def env_email_url(name):
+    """Django's EMAIL_* settings from a URL such as smtp+tls://u:p@host:587."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return {}
+    url = urllib.parse.urlsplit(value)
+    try:
+        port, use_tls, use_ssl = EMAIL_SCHEMES[url.scheme]
+        port = url.port or port
+    except (KeyError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} must be smtp://host:port, smtp+tls://user:password@host:587 "
+            f"or smtp+ssl://user:password@host:465, got {url.scheme}://..."
+        ) from None
+    if not url.hostname:
+        raise ImproperlyConfigured(f"{name} names no host.")
+    return {
+        "EMAIL_HOST": url.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": urllib.parse.unquote(url.username or ""),
+        "EMAIL_HOST_PASSWORD": urllib.parse.unquote(url.password or ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+    }
 
 
 def env_seconds(name, default):
@@ -120,6 +153,9 @@ INSTALLED_APPS = [
     "api",
     "accounts",
     "todos",
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +233,47 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Background jobs and mail -------------------------------------------------
+
+# Jobs are rows in the database (django-tasks-db): enqueued in the
+# transaction of the write that causes them, claimed by one worker each
+# (`manage.py worker`, the Procfile's `worker:` line; any number of them).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A job claimed this long ago and still running: its worker died; it runs again.
+JOB_LEASE = env_seconds("JOB_LEASE", 600)
+# Retries of a failing job (a mail server that is down): the delay doubles
+# from JOB_RETRY_DELAY up to JOB_RETRY_MAX_DELAY, JOB_MAX_ATTEMPTS in all
+# (the defaults cover more than a day of outage).
+JOB_RETRY_DELAY = env_seconds("JOB_RETRY_DELAY", 30)
+JOB_RETRY_MAX_DELAY = env_seconds("JOB_RETRY_MAX_DELAY", 3600)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 30)
+# Finished jobs are kept this long for the admin, then pruned.
+JOB_RETENTION = env_seconds("JOB_RETENTION", 7 * 86400)
+
+# Mail goes through SMTP at EMAIL_URL (smtp://host:port, smtp+tls://user:
+# pass@host:587 for STARTTLS, smtp+ssl://user:pass@host:465); without it, to
+# the worker's terminal.
+_email = env_email_url("EMAIL_URL")
+if _email:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+    EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = env_seconds("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "todoapp <noreply@localhost>")
+
+# Where the links in account mails point: an app with its own front end sets
+# its address and serves /verify-email, /reset-password and /confirm-email;
+# by default, the backend's own pages at the address the request came to.
+ACCOUNT_LINK_BASE_URL = os.environ.get("ACCOUNT_LINK_BASE_URL", "").rstrip("/")
+PASSWORD_RESET_TTL = env_seconds("PASSWORD_RESET_TTL", 3600)
+EMAIL_VERIFICATION_TTL = env_seconds("EMAIL_VERIFICATION_TTL", 3 * 86400)
+
 # --- Redis (optional) -------------------------------------------------------
 
 # Shared counters (accounts.ratelimit) go to Redis when it is configured and to
@@ -257,6 +334,9 @@ REQUEST_SLOT_LEASE = 60
 # until the window (opened by the first failure) closes.
 SIGNIN_MAX_FAILURES = env_int("SIGNIN_MAX_FAILURES", 10)
 SIGNIN_FAILURE_WINDOW = 15 * 60
+# Mails of the account flows (reset and verification links) per address
+# they go to, so the API cannot be used to flood a mailbox.
+ACCOUNT_MAIL_THROTTLE_RATE = env_rate("ACCOUNT_MAIL_THROTTLE_RATE", "5/hour")
 # How many proxies in front append to X-Forwarded-For (see accounts.client).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 

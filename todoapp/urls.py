@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
+from accounts.pages import ResetPasswordPage, VerifyEmailPage
 from api.views import HealthView, RootView, SchemaView
 
 api_v1 = [
@@ -33,6 +34,9 @@ urlpatterns = [
         name="redoc",
     ),
     path("admin/", admin.site.urls),
+    # Where the account mails' links lead unless ACCOUNT_LINK_BASE_URL says.
+    path("verify-email", VerifyEmailPage.as_view(), name="verify-email"),
+    path("reset-password", ResetPasswordPage.as_view(), name="reset-password"),
 ]
 
 # Problem documents instead of HTML pages for /api/ paths.

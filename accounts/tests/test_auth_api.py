@@ -29,6 +29,7 @@ def test_signup_creates_user_and_signs_in(api_client):
     assert body["user"] == {
         "id": user.pk,
         "email": "new@example.com",
+        "email_verified": False,
         "name": "Ada",
         "timezone": "UTC",
         "created_at": body["user"]["created_at"],
@@ -236,6 +237,7 @@ def test_me_returns_the_user(auth_client, user):
     assert response.json() == {
         "id": user.pk,
         "email": "user@example.com",
+        "email_verified": False,
         "name": "",
         "timezone": "UTC",
         "created_at": user.created_at.isoformat().replace("+00:00", "Z"),

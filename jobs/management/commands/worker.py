@@ -1,0 +1,54 @@
+import datetime as dt
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.management.commands.db_worker import (
+    Command as DatabaseWorkerCommand,
+)
+from django_tasks_db.models import DBTaskResult
+
+logger = logging.getLogger(__name__)
+
+
+def reclaim_stale_jobs(lease):
+    """
+    Jobs a worker claimed more than `lease` seconds ago and never finished:
+    it died (SIGKILL, a lost machine). Back to ready, so another worker runs
+    them again; their `worker_ids` keep the history. Returns how many.
+    """
+    cutoff = timezone.now() - dt.timedelta(seconds=lease)
+    return (
+        DBTaskResult.objects.running()
+        .filter(started_at__lt=cutoff)
+        .update(status=TaskResultStatus.READY, started_at=None)
+    )
+
+
+class Command(DatabaseWorkerCommand):
+    help = (
+        "Run background jobs (the Procfile's worker): django-tasks-db's "
+        "db_worker, which also puts back jobs left running by a worker that "
+        "died (after JOB_LEASE seconds). Run as many as you like, on as many "
+        "machines; SIGTERM or SIGINT lets the job in hand finish, then exits."
+    )
+
+    def handle(self, *args, **options):
+        threading.Thread(target=self._reclaim, daemon=True).start()
+        return super().handle(*args, **options)
+
+    def _reclaim(self):
+        interval = max(1.0, min(settings.JOB_LEASE / 4, 30.0))
+        stop = threading.Event()
+        while not stop.wait(interval):
+            try:
+                close_old_connections()
+                if found := reclaim_stale_jobs(settings.JOB_LEASE):
+                    logger.warning("Put back %d job(s) of a worker that died.", found)
+            except Exception:  # the next round tries again
+                logger.exception("Reclaiming stale jobs failed.")
+            finally:
+                connection.close()

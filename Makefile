@@ -34,12 +34,14 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	@echo "Wrote .env with a new secret key."
 
 # The address is checked first, so a second `make run` migrates nothing.
+# Then the Procfile's processes, the server and a worker, side by side
+# (honcho; Ctrl-C stops both).
 run: $(VENV)/.installed-runtime .env
 	@$(BIN)/python -m todoapp.serve --check
 	$(MANAGE) migrate --noinput
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(MANAGE) seed --if-empty
-	exec $(BIN)/python -m todoapp.serve
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest

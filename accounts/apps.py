@@ -8,10 +8,16 @@ class AccountsConfig(AppConfig):
         from accounts import schema  # noqa: F401  (registers the OpenAPI auth schemes)
 
     def prune(self):
-        """`manage.py prune`: expired sessions and finished rate-limit windows."""
+        """`manage.py prune`: expired sessions, rate-limit windows and links."""
         from django.core.management import call_command
 
         from accounts import ratelimit
 
+        from accounts import links
+
         call_command("clearsessions")
-        return ["expired sessions", f"{ratelimit.purge_expired()} rate-limit windows"]
+        return [
+            "expired sessions",
+            f"{ratelimit.purge_expired()} rate-limit windows",
+            f"{links.prune()} expired account links",
+        ]

@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from rest_framework.exceptions import Throttled
 
+from accounts.mail import mail_password_reset, mail_user
 from accounts.models import ApiToken, Session, User, UserManager
 from accounts.throttles import AuthAddressThrottle, authenticate_signin
 
@@ -62,13 +63,22 @@ class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     ordering = ("email",)
-    list_display = ("email", "name", "timezone", "is_active", "is_staff", "created_at")
-    list_filter = ("is_active", "is_staff", "is_superuser")
+    list_display = (
+        "email",
+        "email_verified",
+        "name",
+        "timezone",
+        "is_active",
+        "is_staff",
+        "created_at",
+    )
+    list_filter = ("email_verified", "is_active", "is_staff", "is_superuser")
+    actions = ["send_verification_link", "send_password_reset_link"]
     search_fields = ("email", "name")
     readonly_fields = ("created_at", "updated_at", "last_login")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("name", "timezone")}),
+        ("Profile", {"fields": ("email_verified", "name", "timezone")}),
         (
             "Permissions",
             {
@@ -92,6 +102,20 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    @admin.action(description="Mail a verification link")
+    def send_verification_link(self, request, queryset):
+        users = list(queryset.filter(email_verified=False, is_active=True))
+        for user in users:
+            mail_user(request, "verify_email", user)
+        self.message_user(request, f"Verification links on their way to {len(users)}.")
+
+    @admin.action(description="Mail a password reset link")
+    def send_password_reset_link(self, request, queryset):
+        users = list(queryset.filter(is_active=True))
+        for user in users:
+            mail_password_reset(request, user.email)
+        self.message_user(request, f"Reset links on their way to {len(users)}.")
 
 
 @admin.register(Session)

@@ -11,9 +11,7 @@ class AccountsConfig(AppConfig):
         """`manage.py prune`: expired sessions, rate-limit windows and links."""
         from django.core.management import call_command
 
-        from accounts import ratelimit
-
-        from accounts import links
+        from accounts import links, ratelimit
 
         call_command("clearsessions")
         return [

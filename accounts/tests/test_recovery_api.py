@@ -263,3 +263,35 @@ def test_mail_of_a_rolled_back_write_is_never_sent(user, rf):
     mail_user(rf.get("/"), "password_changed", user)
     run_jobs()
     assert len(mail.outbox) == 1
+
+
+# --- the admin's actions -------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client):
+    from accounts.models import User
+
+    admin = User.objects.create_superuser(email="admin@example.com", password="x")
+    client.force_login(admin)
+    return client
+
+
+@pytest.mark.parametrize(
+    "action, subject",
+    [
+        ("send_verification_link", "Verify your email address"),
+        ("send_password_reset_link", "Reset your password"),
+    ],
+)
+def test_operators_can_mail_links_from_the_admin(admin_client, user, action, subject):
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": action, "_selected_action": [user.pk]},
+    )
+    assert response.status_code == 302
+    run_jobs()
+
+    assert [(m.to, m.subject) for m in mail.outbox] == [(["user@example.com"], subject)]
+    listed = admin_client.get("/admin/accounts/user/?email_verified__exact=0")
+    assert "user@example.com" in listed.content.decode()

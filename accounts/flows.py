@@ -4,13 +4,14 @@ them: each runs in one transaction, redeeming a mailed link's token
 (accounts.links) and enqueuing the notices that follow (accounts.mail).
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
 
 from accounts import links
 from accounts.links import Purpose
 from accounts.mail import mail_user
-from accounts.models import ApiToken
-from accounts.serializers import validate_new_password
+from accounts.models import ApiToken, User
+from accounts.serializers import EMAIL_TAKEN, validate_new_password
 from accounts.sessions import revoke_sessions
 
 
@@ -39,4 +40,33 @@ def verify_email(token):
         if not user.email_verified:
             user.email_verified = True
             user.save(update_fields=["email_verified", "updated_at"])
+    return user
+
+
+def request_email_change(request, user, new_email):
+    """Mail a confirmation link to `new_email` and a notice to the current address."""
+    with transaction.atomic():
+        mail_user(request, "confirm_email", user, new_email=new_email)
+        mail_user(request, "email_change_requested", user, new_email=new_email)
+
+
+def confirm_email_change(request, token):
+    """
+    Move the account to the address a confirmation link was mailed to, now
+    verified; sessions are kept, and a notice goes to the old address. The
+    address must still be free (400 naming `token` otherwise).
+    """
+    with transaction.atomic():
+        row = links.redeem(token, Purpose.CHANGE_EMAIL)
+        user, old_email = row.user, row.user.email
+        taken = User.objects.filter(email=row.email).exclude(pk=user.pk).exists()
+        if taken:
+            raise ValidationError({"token": [EMAIL_TAKEN]})
+        user.email, user.email_verified = row.email, True
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["email", "email_verified", "updated_at"])
+        except IntegrityError:  # taken meanwhile, by a concurrent sign-up
+            raise ValidationError({"token": [EMAIL_TAKEN]}) from None
+        mail_user(request, "email_changed", user, to=old_email, new_email=row.email)
     return user

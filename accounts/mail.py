@@ -26,6 +26,7 @@ from jobs.retry import retrying
 class Mail:
     subject: str
     purpose: str | None = None  # the link it carries, if any
+    to_new_email: bool = False  # to the address an email change moves to
 
 
 MAILS = {
@@ -33,6 +34,13 @@ MAILS = {
     "reset_password": Mail("Reset your password", Purpose.RESET_PASSWORD),
     "password_changed": Mail("Your password was changed"),
     "password_reset": Mail("Your password was reset"),
+    # To the new address: the link that moves the account there.
+    "confirm_email": Mail(
+        "Confirm your new email address", Purpose.CHANGE_EMAIL, to_new_email=True
+    ),
+    # To the old address, when the change is asked for and when it is done.
+    "email_change_requested": Mail("A change of your email address was requested"),
+    "email_changed": Mail("Your email address was changed"),
 }
 
 
@@ -41,9 +49,13 @@ def link_base(request):
     return settings.ACCOUNT_LINK_BASE_URL or request.build_absolute_uri("/").rstrip("/")
 
 
-def mail_user(request, name, user):
-    """Send mail `name` to `user` from the worker, once this transaction commits."""
-    send_account_mail.enqueue(name, user.pk, link_base(request), attempt=1)
+def mail_user(request, name, user, **about):
+    """
+    Send mail `name` to `user` from the worker, once this transaction
+    commits. `about`: `to` (another address than the user's current one) and
+    `new_email` (the address an email change moves to).
+    """
+    send_account_mail.enqueue(name, user.pk, link_base(request), attempt=1, **about)
 
 
 def mail_password_reset(request, email):
@@ -52,13 +64,13 @@ def mail_password_reset(request, email):
 
 
 @task()
-def send_account_mail(name, user_id, base_url, attempt):
+def send_account_mail(name, user_id, base_url, attempt, **about):
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return
     again = (send_account_mail, name, user_id, base_url)
-    with retrying(*again, attempt=attempt, on=TRANSIENT_ERRORS):
-        _send(name, user, base_url)
+    with retrying(*again, attempt=attempt, on=TRANSIENT_ERRORS, **about):
+        _send(name, user, base_url, **about)
 
 
 @task()
@@ -71,14 +83,15 @@ def send_password_reset(email, base_url, attempt):
         _send("reset_password", user, base_url)
 
 
-def _send(name, user, base_url):
+def _send(name, user, base_url, to=None, new_email=None):
     mail = MAILS[name]
-    context = {"user": user, "subject": mail.subject}
+    to = to or (new_email if mail.to_new_email else user.email)
+    context = {"user": user, "subject": mail.subject, "to": to, "new_email": new_email}
     if mail.purpose is not None:
-        token = links.issue(user, mail.purpose)
+        token = links.issue(user, mail.purpose, email=new_email)
         context["link"] = links.link(base_url, mail.purpose, token)
     send_message(
-        user.email,
+        to,
         mail.subject,
         render_to_string(f"accounts/mail/{name}.txt", context),
         render_to_string(f"accounts/mail/{name}.html", context),

@@ -66,3 +66,20 @@ class ResetPasswordPage(View):
             context = {"token": token, "errors": _problems(exc)}
             return render(request, self.template_name, context, status=400)
         return render(request, self.template_name, {"done": user.email})
+
+
+@method_decorator(never_cache, name="dispatch")
+class ConfirmEmailPage(View):
+    template_name = "accounts/pages/confirm_email.html"
+
+    def get(self, request):
+        token = request.GET.get("token", "")
+        return render(request, self.template_name, {"token": token})
+
+    def post(self, request):
+        try:
+            user = flows.confirm_email_change(request, request.POST.get("token", ""))
+        except ValidationError as exc:
+            context = {"errors": _problems(exc)}
+            return render(request, self.template_name, context, status=400)
+        return render(request, self.template_name, {"confirmed": user.email})

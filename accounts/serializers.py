@@ -241,3 +241,21 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
 class LinkTokenSerializer(serializers.Serializer):
     token = _token_field()
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    new_email = StrictEmailField(max_length=254)
+    password = _password_field(help_text="The account's password, to confirm.")
+
+    def validate_new_email(self, value):
+        email = UserManager.normalize_email(value)
+        if email == self.context["user"].email:
+            raise serializers.ValidationError(
+                "This is already the account's address.", code="unchanged"
+            )
+        if User.objects.filter(email=email).exists():
+            raise serializers.ValidationError(EMAIL_TAKEN, code="unique")
+        return email
+
+    def validate_password(self, value):
+        return _check_current_password(self.context["user"], value)

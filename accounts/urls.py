@@ -23,6 +23,14 @@ urlpatterns = [
         "auth/email/verify", views.EmailVerifyView.as_view(), name="auth-email-verify"
     ),
     path(
+        "auth/email/change", views.EmailChangeView.as_view(), name="auth-email-change"
+    ),
+    path(
+        "auth/email/change/confirm",
+        views.EmailChangeConfirmView.as_view(),
+        name="auth-email-change-confirm",
+    ),
+    path(
         "auth/email/verification",
         views.EmailVerificationView.as_view(),
         name="auth-email-verification",

@@ -14,6 +14,7 @@ from accounts.serializers import (
     AccountDeletionSerializer,
     ApiTokenCreateSerializer,
     ApiTokenSerializer,
+    EmailChangeSerializer,
     IssuedApiTokenSerializer,
     LinkTokenSerializer,
     PasswordChangeSerializer,
@@ -350,3 +351,43 @@ class EmailVerificationView(APIView):
             mail_user(request, "verify_email", request.user)
             detail = f"A new verification link is on its way to {request.user.email}."
         return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeView(APIView):
+    """
+    Move the account to another address: a confirmation link goes to the new
+    one and a notice to the current one; nothing changes until it is used.
+    """
+
+    permission_classes = SESSION_ONLY
+    throttle_classes = [UserThrottle, PasswordCheckThrottle, AccountMailThrottle]
+
+    @extend_schema(
+        summary="Change the email address",
+        request=EmailChangeSerializer,
+        responses={202: AcceptedSerializer},
+    )
+    def post(self, request):
+        serializer = EmailChangeSerializer(
+            data=request.data, context={"user": request.user}
+        )
+        serializer.is_valid(raise_exception=True)
+        new_email = serializer.validated_data["new_email"]
+        flows.request_email_change(request, request.user, new_email)
+        detail = f"A link to confirm the change is on its way to {new_email}."
+        return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeConfirmView(CredentialsView):
+    """Confirm an email change with the token of the link mailed to the new address."""
+
+    @extend_schema(
+        summary="Confirm the new email address",
+        request=LinkTokenSerializer,
+        responses={200: UserSerializer},
+    )
+    def post(self, request):
+        serializer = LinkTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = flows.confirm_email_change(request, serializer.validated_data["token"])
+        return Response(UserSerializer(user).data)

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
-from accounts.pages import ResetPasswordPage, VerifyEmailPage
+from accounts.pages import ConfirmEmailPage, ResetPasswordPage, VerifyEmailPage
 from api.views import HealthView, RootView, SchemaView
 
 api_v1 = [
@@ -37,6 +37,7 @@ urlpatterns = [
     # Where the account mails' links lead unless ACCOUNT_LINK_BASE_URL says.
     path("verify-email", VerifyEmailPage.as_view(), name="verify-email"),
     path("reset-password", ResetPasswordPage.as_view(), name="reset-password"),
+    path("confirm-email", ConfirmEmailPage.as_view(), name="confirm-email"),
 ]
 
 # Problem documents instead of HTML pages for /api/ paths.

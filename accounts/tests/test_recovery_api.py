@@ -295,3 +295,83 @@ def test_operators_can_mail_links_from_the_admin(admin_client, user, action, sub
     assert [(m.to, m.subject) for m in mail.outbox] == [(["user@example.com"], subject)]
     listed = admin_client.get("/admin/accounts/user/?email_verified__exact=0")
     assert "user@example.com" in listed.content.decode()
+
+
+# --- email change --------------------------------------------------------------------
+
+
+def ask_change(client, new_email="new@example.com", password=PASSWORD):
+    return client.post(
+        "/api/v1/auth/email/change", {"new_email": new_email, "password": password}
+    )
+
+
+def test_email_change_moves_the_account_once_the_new_address_confirms(
+    user, auth_client
+):
+    assert ask_change(auth_client).status_code == 202
+    run_jobs()
+    by_address = {message.to[0]: message for message in mail.outbox}
+    assert set(by_address) == {"new@example.com", "user@example.com"}
+    assert "new@example.com" in by_address["user@example.com"].body
+    link = mailed_link(by_address["new@example.com"], "/confirm-email")
+    assert auth_client.get("/api/v1/auth/me").json()["email"] == "user@example.com"
+
+    confirmed = APIClient().post(
+        "/api/v1/auth/email/change/confirm", {"token": token_of(link)}
+    )
+
+    assert confirmed.status_code == 200
+    assert confirmed.json()["email"] == "new@example.com"
+    assert confirmed.json()["email_verified"] is True
+    # Sessions are kept; the old address is told; sign-in uses the new one.
+    assert auth_client.get("/api/v1/auth/me").json()["email"] == "new@example.com"
+    run_jobs()
+    assert mail.outbox[-1].to == ["user@example.com"]
+    assert mail.outbox[-1].subject == "Your email address was changed"
+    assert signin(email="new@example.com").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "new_email, password, field",
+    [
+        ("new@example.com", "wrong password", "password"),
+        ("USER@example.com", PASSWORD, "new_email"),
+        ("other@example.com", PASSWORD, "new_email"),
+        ("not an address", PASSWORD, "new_email"),
+    ],
+)
+def test_email_change_rejects_bad_requests(
+    user, other_user, auth_client, new_email, password, field
+):
+    response = ask_change(auth_client, new_email, password)
+
+    assert_problem(response, 400, field=field)
+    run_jobs()
+    assert mail.outbox == []
+
+
+def test_email_change_fails_if_the_address_was_taken_meanwhile(
+    user, auth_client, make_user
+):
+    ask_change(auth_client)
+    run_jobs()
+    link = mailed_link(
+        next(m for m in mail.outbox if m.to == ["new@example.com"]), "/confirm-email"
+    )
+    make_user("new@example.com")
+
+    response = APIClient().post(
+        "/api/v1/auth/email/change/confirm", {"token": token_of(link)}
+    )
+
+    assert_problem(response, 400, field="token")
+    assert auth_client.get("/api/v1/auth/me").json()["email"] == "user@example.com"
+
+
+def test_api_tokens_cannot_change_the_email(user, auth_client):
+    issued = auth_client.post(
+        "/api/v1/auth/tokens", {"name": "s", "scopes": ["todos:write"]}, format="json"
+    ).json()["token"]
+
+    assert_problem(ask_change(bearer_client(token=issued)), 403)

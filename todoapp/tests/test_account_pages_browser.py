@@ -9,6 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import sync_playwright
 
+from testing import PASSWORD
 from testing.servers import LiveServer, SmtpSink, Worker, link_in, scratch_database
 
 pytestmark = pytest.mark.live
@@ -125,3 +126,21 @@ def test_a_used_reset_link_says_so(stack, page):
     page.get_by_role("button", name="Set the new password").click()
 
     page.get_by_role("alert").get_by_text("invalid or has expired").wait_for()
+
+
+def test_the_confirmation_link_moves_the_account(stack, page):
+    server, smtp = stack
+    token = server.signup("old@example.com")
+    requests.post(
+        f"{server.api}/auth/email/change",
+        json={"new_email": "moved@example.com", "password": PASSWORD},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    ).raise_for_status()
+    message = mail_with(smtp, "moved@example.com", "Confirm your new email address")
+
+    page.goto(link_in(message, "/confirm-email"))
+    page.get_by_role("button", name="Confirm my new email").click()
+
+    page.get_by_text("The account now uses moved@example.com").wait_for()
+    mail_with(smtp, "old@example.com", "Your email address was changed")

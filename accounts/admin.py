@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from rest_framework.exceptions import Throttled
 
+from accounts import two_factor
 from accounts.mail import mail_password_reset, mail_user
 from accounts.models import ApiToken, Session, User, UserManager
 from accounts.throttles import AuthAddressThrottle, authenticate_signin
@@ -66,6 +67,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = (
         "email",
         "email_verified",
+        "two_factor_on",
         "name",
         "timezone",
         "is_active",
@@ -73,7 +75,11 @@ class UserAdmin(DjangoUserAdmin):
         "created_at",
     )
     list_filter = ("email_verified", "is_active", "is_staff", "is_superuser")
-    actions = ["send_verification_link", "send_password_reset_link"]
+    actions = [
+        "send_verification_link",
+        "send_password_reset_link",
+        "turn_two_factor_off",
+    ]
     search_fields = ("email", "name")
     readonly_fields = ("created_at", "updated_at", "last_login")
     fieldsets = (
@@ -102,6 +108,21 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("two_factor")
+
+    @admin.display(boolean=True, description="2FA")
+    def two_factor_on(self, user):
+        return two_factor.enabled(user)
+
+    @admin.action(description="Turn two-factor sign-in off (a lost device)")
+    def turn_two_factor_off(self, request, queryset):
+        users = [user for user in queryset if two_factor.enabled(user)]
+        for user in users:
+            two_factor.disable(user)
+            mail_user(request, "two_factor_disabled", user)
+        self.message_user(request, f"Two-factor sign-in turned off for {len(users)}.")
 
     @admin.action(description="Mail a verification link")
     def send_verification_link(self, request, queryset):

@@ -17,5 +17,5 @@ class AccountsConfig(AppConfig):
         return [
             "expired sessions",
             f"{ratelimit.purge_expired()} rate-limit windows",
-            f"{links.prune()} expired account links",
+            f"{links.prune()} expired account links and sign-in challenges",
         ]

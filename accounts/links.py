@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from accounts.models import AccountToken, key_hash
+from accounts.models import AccountToken, SigninChallenge, key_hash
 
 Purpose = AccountToken.Purpose
 
@@ -92,5 +92,8 @@ def redeem(token, purpose):
 
 
 def prune():
-    deleted, _ = AccountToken.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
+    """Delete expired link tokens and sign-in challenges; how many."""
+    now = timezone.now()
+    tokens, _ = AccountToken.objects.filter(expires_at__lte=now).delete()
+    challenges, _ = SigninChallenge.objects.filter(expires_at__lte=now).delete()
+    return tokens + challenges

@@ -252,3 +252,63 @@ class AccountToken(models.Model):
 
     def __str__(self):
         return f"{self.purpose} for user {self.user_id}"
+
+
+class TwoFactor(models.Model):
+    """
+    A user's TOTP second factor (RFC 6238; see accounts.two_factor). Set up
+    first (`enabled_at` null) and on once a code from the authenticator app
+    proves it was stored there. The secret must be read back to check codes,
+    so it is kept as is, as django-otp's TOTP devices keep theirs.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="two_factor",
+    )
+    secret = models.CharField(max_length=64)
+    enabled_at = models.DateTimeField(null=True, blank=True)
+    # The time step of the last code accepted: a code works once.
+    last_timestep = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"2FA of user {self.user_id} ({'on' if self.enabled_at else 'set up'})"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code standing in for the authenticator; only its SHA-256 is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "code_hash"], name="recoverycode_unique_per_user"
+            )
+        ]
+
+    def __str__(self):
+        return f"recovery code of user {self.user_id}"
+
+
+class SigninChallenge(models.Model):
+    """
+    A sign-in whose password was right, waiting for its second factor:
+    single use, until `expires_at`, and dead after a few wrong codes. Only
+    the SHA-256 of its key is kept.
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    failures = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"sign-in challenge of user {self.user_id}"

@@ -259,3 +259,71 @@ class EmailChangeSerializer(serializers.Serializer):
 
     def validate_password(self, value):
         return _check_current_password(self.context["user"], value)
+
+
+# --- two-factor sign-in --------------------------------------------------------------
+
+
+def _code_field(**kwargs):
+    return StrictCharField(max_length=32, **kwargs)
+
+
+class TwoFactorStatusSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    recovery_codes_left = serializers.IntegerField()
+
+
+class PasswordConfirmationSerializer(serializers.Serializer):
+    password = _password_field(help_text="The account's password, to confirm.")
+
+    def validate_password(self, value):
+        return _check_current_password(self.context["user"], value)
+
+
+class TwoFactorSetupSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32, for typing into an app.")
+    otpauth_uri = serializers.CharField(help_text="The otpauth:// URI apps scan.")
+    qr_svg = serializers.CharField(
+        help_text="The URI as an SVG QR code, to show as is."
+    )
+
+
+class TwoFactorCodeSerializer(serializers.Serializer):
+    code = _code_field(help_text="The 6-digit code the authenticator app shows.")
+
+
+class TwoFactorConfirmationSerializer(PasswordConfirmationSerializer):
+    code = _code_field(
+        help_text="A code from the authenticator app, or a recovery code."
+    )
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Ten one-time codes, shown this once: each signs in once "
+        "in place of the app.",
+    )
+
+
+class SigninChallengeSerializer(serializers.Serializer):
+    """A right password of an account with 2FA: the second step's challenge."""
+
+    challenge = serializers.CharField(help_text="Send it to auth/signin/2fa.")
+    expires_at = serializers.DateTimeField()
+    methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=["totp", "recovery_code"])
+    )
+
+
+class SigninSecondFactorSerializer(serializers.Serializer):
+    challenge = StrictCharField(max_length=100)
+    code = _code_field(required=False, help_text="From the authenticator app.")
+    recovery_code = _code_field(required=False, help_text="One of the recovery codes.")
+
+    def validate(self, attrs):
+        if ("code" in attrs) == ("recovery_code" in attrs):
+            raise serializers.ValidationError(
+                {"code": ["Send either `code` or `recovery_code`."]}
+            )
+        return attrs

@@ -5,6 +5,26 @@ from accounts import views
 urlpatterns = [
     path("auth/signup", views.SignupView.as_view(), name="auth-signup"),
     path("auth/signin", views.SigninView.as_view(), name="auth-signin"),
+    path(
+        "auth/signin/2fa",
+        views.SigninSecondFactorView.as_view(),
+        name="auth-signin-2fa",
+    ),
+    path("auth/2fa", views.TwoFactorView.as_view(), name="auth-2fa"),
+    path("auth/2fa/setup", views.TwoFactorSetupView.as_view(), name="auth-2fa-setup"),
+    path(
+        "auth/2fa/enable", views.TwoFactorEnableView.as_view(), name="auth-2fa-enable"
+    ),
+    path(
+        "auth/2fa/disable",
+        views.TwoFactorDisableView.as_view(),
+        name="auth-2fa-disable",
+    ),
+    path(
+        "auth/2fa/recovery-codes",
+        views.RecoveryCodesView.as_view(),
+        name="auth-2fa-recovery-codes",
+    ),
     path("auth/signout", views.SignoutView.as_view(), name="auth-signout"),
     path("auth/signout-all", views.SignoutAllView.as_view(), name="auth-signout-all"),
     path("auth/me", views.MeView.as_view(), name="auth-me"),

@@ -5,7 +5,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import flows, tokens
+from accounts import flows, tokens, two_factor
 from accounts.mail import mail_password_reset, mail_user
 from accounts.models import ApiToken, Session, key_hash
 from accounts.permissions import SessionsOnly, SessionsOnlyToChange
@@ -18,13 +18,21 @@ from accounts.serializers import (
     IssuedApiTokenSerializer,
     LinkTokenSerializer,
     PasswordChangeSerializer,
+    PasswordConfirmationSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetRequestSerializer,
+    RecoveryCodesSerializer,
     SessionSerializer,
     SessionTokenSerializer,
+    SigninChallengeSerializer,
+    SigninSecondFactorSerializer,
     SigninSerializer,
     SignoutAllSerializer,
     SignupSerializer,
+    TwoFactorCodeSerializer,
+    TwoFactorConfirmationSerializer,
+    TwoFactorSetupSerializer,
+    TwoFactorStatusSerializer,
     UserSerializer,
 )
 from accounts.sessions import (
@@ -42,6 +50,7 @@ from accounts.throttles import (
     UserThrottle,
     authenticate_signin,
 )
+from api.exceptions import Conflict
 from api.schema import cookies_header, problems
 
 
@@ -97,9 +106,17 @@ class SigninView(CredentialsView):
 
     @extend_schema(
         summary="Sign in",
+        description="Sign in with email (any case) and password on a new "
+        "session (200). For an account with two-factor sign-in on, a right "
+        "password answers 202 with a challenge instead and opens no session: "
+        "complete it with POST auth/signin/2fa.",
         request=SigninSerializer,
         parameters=[cookies_header(200)],
-        responses={200: SessionTokenSerializer, **problems(401)},
+        responses={
+            200: SessionTokenSerializer,
+            202: SigninChallengeSerializer,
+            **problems(401),
+        },
     )
     def post(self, request):
         serializer = SigninSerializer(data=request.data)
@@ -108,6 +125,33 @@ class SigninView(CredentialsView):
         if user is None:
             # One answer for an unknown email and a wrong password.
             raise AuthenticationFailed("Incorrect email or password.")
+        if two_factor.enabled(user):
+            body = SigninChallengeSerializer(two_factor.challenge(user)).data
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return _session_response(user, start_session(request, user), status.HTTP_200_OK)
+
+
+class SigninSecondFactorView(CredentialsView):
+    """
+    The second step of a sign-in with 2FA: the challenge and a code from the
+    authenticator app (or a recovery code) → a session, as sign-in answers.
+    A challenge lasts 5 minutes, works once and dies after 5 wrong codes;
+    wrong codes count toward the email's sign-in lockout.
+    """
+
+    @extend_schema(
+        summary="Complete a two-factor sign-in",
+        request=SigninSecondFactorSerializer,
+        parameters=[cookies_header(200)],
+        responses={200: SessionTokenSerializer},
+    )
+    def post(self, request):
+        serializer = SigninSecondFactorSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = two_factor.complete(
+            data["challenge"], data.get("code"), data.get("recovery_code")
+        )
         return _session_response(user, start_session(request, user), status.HTTP_200_OK)
 
 
@@ -391,3 +435,106 @@ class EmailChangeConfirmView(CredentialsView):
         serializer.is_valid(raise_exception=True)
         user = flows.confirm_email_change(request, serializer.validated_data["token"])
         return Response(UserSerializer(user).data)
+
+
+# --- two-factor sign-in ------------------------------------------------------------
+
+
+class TwoFactorView(APIView):
+    """Whether two-factor sign-in is on, and how many recovery codes are left."""
+
+    permission_classes = SESSION_ONLY
+
+    @extend_schema(
+        summary="Two-factor status", responses={200: TwoFactorStatusSerializer}
+    )
+    def get(self, request):
+        return Response(two_factor.status(request.user))
+
+
+class TwoFactorChangeView(APIView):
+    """Base of the 2FA changes: a session's, throttled like password checks."""
+
+    permission_classes = SESSION_ONLY
+    throttle_classes = [UserThrottle, PasswordCheckThrottle]
+    needs_enabled = True
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if two_factor.enabled(request.user) != self.needs_enabled:
+            state = "off" if self.needs_enabled else "already on"
+            raise Conflict(f"Two-factor sign-in is {state}.")
+
+    def confirmed(self, serializer_class):
+        serializer = serializer_class(
+            data=self.request.data, context={"user": self.request.user}
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+class TwoFactorSetupView(TwoFactorChangeView):
+    """
+    Make a new secret for an authenticator app (2FA stays off until a code
+    from it is sent to auth/2fa/enable).
+    """
+
+    needs_enabled = False
+
+    @extend_schema(
+        summary="Set up two-factor sign-in",
+        request=PasswordConfirmationSerializer,
+        responses={200: TwoFactorSetupSerializer, **problems(409)},
+    )
+    def post(self, request):
+        self.confirmed(PasswordConfirmationSerializer)
+        return Response(two_factor.setup(request.user))
+
+
+class TwoFactorEnableView(TwoFactorChangeView):
+    """Turn two-factor sign-in on with a first code from the app."""
+
+    needs_enabled = False
+
+    @extend_schema(
+        summary="Turn two-factor sign-in on",
+        request=TwoFactorCodeSerializer,
+        responses={200: RecoveryCodesSerializer, **problems(409)},
+    )
+    def post(self, request):
+        code = self.confirmed(TwoFactorCodeSerializer)["code"]
+        if not hasattr(request.user, "two_factor"):
+            raise Conflict("Set two-factor sign-in up first (auth/2fa/setup).")
+        codes = two_factor.enable(request.user, code)
+        mail_user(request, "two_factor_enabled", request.user)
+        return Response({"recovery_codes": codes})
+
+
+class TwoFactorDisableView(TwoFactorChangeView):
+    """Turn two-factor sign-in off (its recovery codes die)."""
+
+    @extend_schema(
+        summary="Turn two-factor sign-in off",
+        request=TwoFactorConfirmationSerializer,
+        responses={204: None, **problems(409)},
+    )
+    def post(self, request):
+        code = self.confirmed(TwoFactorConfirmationSerializer)["code"]
+        two_factor.verify_second_factor(request.user, code)
+        two_factor.disable(request.user)
+        mail_user(request, "two_factor_disabled", request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RecoveryCodesView(TwoFactorChangeView):
+    """A new set of recovery codes; the old ones stop working."""
+
+    @extend_schema(
+        summary="Replace the recovery codes",
+        request=TwoFactorConfirmationSerializer,
+        responses={200: RecoveryCodesSerializer, **problems(409)},
+    )
+    def post(self, request):
+        code = self.confirmed(TwoFactorConfirmationSerializer)["code"]
+        two_factor.verify_second_factor(request.user, code)
+        return Response({"recovery_codes": two_factor.new_recovery_codes(request.user)})

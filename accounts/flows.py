@@ -15,6 +15,25 @@ from accounts.serializers import EMAIL_TAKEN, validate_new_password
 from accounts.sessions import revoke_sessions
 
 
+def sign_up_unverified(request, signup):
+    """
+    Sign-up under REQUIRE_EMAIL_VERIFICATION (`signup` a valid
+    SignupSerializer): a new account gets a verification link; an address
+    already taken gets, instead, a mail telling its owner. No session either
+    way, so the answer cannot tell the two apart.
+    """
+    email = signup.validated_data["email"]
+    with transaction.atomic():
+        existing = User.objects.filter(email=email).first()
+        if existing is None:
+            try:
+                mail_user(request, "verify_email", signup.save())
+                return
+            except ValidationError:  # taken meanwhile by a concurrent sign-up
+                existing = User.objects.get(email=email)
+        mail_user(request, "signup_attempt", existing)
+
+
 def reset_password(request, token, new_password):
     """
     Set a new password with a reset link's token: every session and API

@@ -41,6 +41,7 @@ MAILS = {
     # To the old address, when the change is asked for and when it is done.
     "email_change_requested": Mail("A change of your email address was requested"),
     "email_changed": Mail("Your email address was changed"),
+    "signup_attempt": Mail("Someone tried to sign up with your address"),
     "two_factor_enabled": Mail("Two-factor sign-in is on"),
     "two_factor_disabled": Mail("Two-factor sign-in is off"),
 }

@@ -52,7 +52,9 @@ class SignupSerializer(serializers.Serializer):
 
     def validate_email(self, value):
         email = UserManager.normalize_email(value)
-        if User.objects.filter(email=email).exists():
+        # With REQUIRE_EMAIL_VERIFICATION, sign-up answers alike either way.
+        reveal = self.context.get("reveal_taken", True)
+        if reveal and User.objects.filter(email=email).exists():
             raise serializers.ValidationError(EMAIL_TAKEN, code="unique")
         return email
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import AuthenticationFailed
@@ -50,7 +51,7 @@ from accounts.throttles import (
     UserThrottle,
     authenticate_signin,
 )
-from api.exceptions import Conflict
+from api.exceptions import CodedProblem, Conflict
 from api.schema import cookies_header, problems
 
 
@@ -76,6 +77,19 @@ class CredentialsView(APIView):
         return BearerSessionAuthentication().authenticate_header(request)
 
 
+SIGNUP_PENDING = (
+    "Check your mailbox: a link to verify the address is on its way, then sign in."
+)
+
+
+class EmailNotVerified(CodedProblem):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = (
+        "Verify your email address first: a fresh link is on its way to it."
+    )
+    default_code = "email_not_verified"
+
+
 class SignupView(CredentialsView):
     """
     Create an account and sign in: the answer carries a bearer token and sets
@@ -84,13 +98,23 @@ class SignupView(CredentialsView):
 
     @extend_schema(
         summary="Sign up",
+        description="Create an account and sign in (201), mailing a link to "
+        "verify the address. With REQUIRE_EMAIL_VERIFICATION on, sign-up "
+        "answers 202 instead, the same whether or not the address is taken, "
+        "and opens no session: sign in once the mailed link is followed.",
         request=SignupSerializer,
         parameters=[cookies_header(201)],
-        responses={201: SessionTokenSerializer},
+        responses={201: SessionTokenSerializer, 202: AcceptedSerializer},
     )
     def post(self, request):
-        serializer = SignupSerializer(data=request.data)
+        required = settings.REQUIRE_EMAIL_VERIFICATION
+        serializer = SignupSerializer(
+            data=request.data, context={"reveal_taken": not required}
+        )
         serializer.is_valid(raise_exception=True)
+        if required:
+            flows.sign_up_unverified(request, serializer)
+            return Response({"detail": SIGNUP_PENDING}, status=status.HTTP_202_ACCEPTED)
         user = serializer.save()
         mail_user(request, "verify_email", user)
         return _session_response(
@@ -115,7 +139,7 @@ class SigninView(CredentialsView):
         responses={
             200: SessionTokenSerializer,
             202: SigninChallengeSerializer,
-            **problems(401),
+            **problems(401, 403),
         },
     )
     def post(self, request):
@@ -125,6 +149,9 @@ class SigninView(CredentialsView):
         if user is None:
             # One answer for an unknown email and a wrong password.
             raise AuthenticationFailed("Incorrect email or password.")
+        if settings.REQUIRE_EMAIL_VERIFICATION and not user.email_verified:
+            mail_user(request, "verify_email", user)
+            raise EmailNotVerified()
         if two_factor.enabled(user):
             body = SigninChallengeSerializer(two_factor.challenge(user)).data
             return Response(body, status=status.HTTP_202_ACCEPTED)

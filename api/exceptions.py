@@ -64,6 +64,13 @@ class UnprocessableContent(exceptions.APIException):
     default_code = "unprocessable"
 
 
+class CodedProblem(exceptions.APIException):
+    """
+    An error a client must tell apart from others of its status: its problem
+    document carries `code` (its default_code), an RFC 9457 extension member.
+    """
+
+
 class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "request_too_large"
@@ -180,6 +187,8 @@ def api_exception_handler(exc, context):
         )
     else:
         response.data = problem(response.status_code, exc.detail)
+        if isinstance(exc, CodedProblem):
+            response.data["code"] = exc.default_code
     response.content_type = PROBLEM_CONTENT_TYPE
     return response
 

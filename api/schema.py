@@ -49,6 +49,11 @@ PROBLEM_SCHEMA = {
     },
     "required": ["type", "title", "status", "detail"],
 }
+PROBLEM_SCHEMA["properties"]["code"] = {
+    "type": "string",
+    "description": "On problems a client must tell apart from others of their "
+    "status: `email_not_verified` (403 at sign-in).",
+}
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 

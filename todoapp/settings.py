@@ -271,6 +271,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "todoapp <noreply@loca
 # its address and serves /verify-email, /reset-password and /confirm-email;
 # by default, the backend's own pages at the address the request came to.
 ACCOUNT_LINK_BASE_URL = os.environ.get("ACCOUNT_LINK_BASE_URL", "").rstrip("/")
+# Sign-up does not sign in, and sign-in refuses an address not yet verified.
+REQUIRE_EMAIL_VERIFICATION = env_bool("REQUIRE_EMAIL_VERIFICATION", False)
 PASSWORD_RESET_TTL = env_seconds("PASSWORD_RESET_TTL", 3600)
 EMAIL_VERIFICATION_TTL = env_seconds("EMAIL_VERIFICATION_TTL", 3 * 86400)
 

@@ -375,3 +375,61 @@ def test_api_tokens_cannot_change_the_email(user, auth_client):
     ).json()["token"]
 
     assert_problem(ask_change(bearer_client(token=issued)), 403)
+
+
+# --- REQUIRE_EMAIL_VERIFICATION --------------------------------------------------------
+
+
+@pytest.fixture
+def verification_required(settings):
+    settings.REQUIRE_EMAIL_VERIFICATION = True
+
+
+def test_required_signup_answers_alike_for_a_new_and_a_taken_address(
+    verification_required, make_user
+):
+    make_user("taken@example.com")
+
+    new = APIClient().post(
+        "/api/v1/auth/signup", {"email": "fresh@example.com", "password": PASSWORD}
+    )
+    taken = APIClient().post(
+        "/api/v1/auth/signup", {"email": "TAKEN@example.com", "password": PASSWORD}
+    )
+
+    assert new.status_code == taken.status_code == 202
+    assert new.json() == taken.json()
+    assert "sessionid" not in new.cookies and "sessionid" not in taken.cookies
+    run_jobs()
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert subjects == {
+        "fresh@example.com": "Verify your email address",
+        "taken@example.com": "Someone tried to sign up with your address",
+    }
+
+
+def test_required_signin_of_an_unverified_address_is_refused_with_a_fresh_link(
+    verification_required, api_client
+):
+    APIClient().post(
+        "/api/v1/auth/signup", {"email": "fresh@example.com", "password": PASSWORD}
+    )
+    run_jobs()
+    mail.outbox.clear()
+
+    refused = signin(email="fresh@example.com")
+
+    body = assert_problem(refused, 403)
+    assert body["code"] == "email_not_verified"
+    run_jobs()
+    link = mailed_link(mail.outbox[-1], "/verify-email")
+    APIClient().post("/api/v1/auth/email/verify", {"token": token_of(link)})
+    assert signin(email="fresh@example.com").status_code == 200
+
+
+def test_required_signup_still_checks_the_password(verification_required):
+    response = APIClient().post(
+        "/api/v1/auth/signup", {"email": "fresh@example.com", "password": "123"}
+    )
+
+    assert_problem(response, 400, field="password")

@@ -18,11 +18,23 @@ from django_structlog.middlewares.request import RequestMiddleware
 # An upstream id (from a load balancer or client) is adopted only if it is a
 # short plain token, so it cannot smuggle anything into logs or headers.
 _UPSTREAM_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Query parameters that carry secrets (the token of a mailed link, as the
+# page it opens is requested): logged as `token=[redacted]`.
+_SECRET_PARAMETER = re.compile(r"(?<=[?&])(token)=[^&]*")
+
+
+def _described(request):
+    """`GET /path?query`, as django_structlog logs it, minus secrets."""
+    return _SECRET_PARAMETER.sub(
+        r"\1=[redacted]", f"{request.method} {request.get_full_path()}"
+    )
 
 
 @receiver(signals.bind_extra_request_metadata, sender=RequestMiddleware)
 def start_request_clock(request, logger, log_kwargs, **kwargs):
     request._log_started = time.perf_counter()
+    if "request" in log_kwargs:
+        log_kwargs["request"] = _described(request)
     upstream = request.headers.get("X-Request-ID", "")
     if _UPSTREAM_REQUEST_ID.fullmatch(upstream):
         structlog.contextvars.bind_contextvars(request_id=upstream)
@@ -45,6 +57,7 @@ class OneLinePerRequest(logging.Filter):
 def _request_fields(request, status):
     started = getattr(request, "_log_started", None)
     return {
+        "request": _described(request),
         "method": request.method,
         "path": request.path,
         "status": status,

@@ -270,3 +270,11 @@ def test_static_file_is_logged_as_one_line_without_a_duplicate_code(client, log_
     assert [line["event"] for line in lines] == ["request_finished"]
     assert len(mine) == 1 and mine[0]["status"] == 200
     assert "code" not in mine[0]
+
+
+def test_the_request_log_never_shows_a_link_token(client, log_output):
+    client.get("/reset-password?token=the-secret-of-a-link&other=1")
+
+    logged = log_output.getvalue()
+    assert "the-secret-of-a-link" not in logged
+    assert "token=[redacted]&other=1" in logged

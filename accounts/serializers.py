@@ -206,7 +206,7 @@ class IssuedApiTokenSerializer(ApiTokenSerializer):
         read_only_fields = fields
 
 
-# --- account recovery and verification ----------------------------------------
+# --- account recovery and verification ---------------------------------------
 
 
 def validate_new_password(password, user):
@@ -263,7 +263,7 @@ class EmailChangeSerializer(serializers.Serializer):
         return _check_current_password(self.context["user"], value)
 
 
-# --- two-factor sign-in --------------------------------------------------------------
+# --- two-factor sign-in ------------------------------------------------------
 
 
 def _code_field(**kwargs):

@@ -53,7 +53,7 @@ from todos.ledger import SyncState
 
 API_TOKEN_PREFIX = ApiToken.PREFIX
 
-# --- 1. the one query ----------------------------------------------------------
+# --- 1. the one query --------------------------------------------------------
 # Hand-written SQL, because the ORM spent about 0.5 ms of CPU compiling this
 # select_related() query on every request, seven times what running it costs
 # (`python -m bench.run`; README, Performance). The SQL is built once from
@@ -123,7 +123,7 @@ def _instance(row, model, attnames, first, last, pk_index, converters):
     return model.from_db(connection.alias, attnames, row[first:last])
 
 
-# --- 2. the session store --------------------------------------------------------
+# --- 2. the session store ----------------------------------------------------
 
 
 class SessionStore(DatabaseSessionStore):
@@ -249,7 +249,7 @@ class SessionMiddleware(DjangoSessionMiddleware):
         request.session = SessionStore(session_key, **client_info(request))
 
 
-# --- 3. the user of a session ------------------------------------------------------
+# --- 3. the user of a session ------------------------------------------------
 
 # The session whose user signed_in_user() is resolving, for that call only.
 _resolving = ContextVar("resolving_session", default=None)
@@ -291,7 +291,7 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
         request.user = SimpleLazyObject(lambda: signed_in_user(request.session))
 
 
-# --- the carriers -----------------------------------------------------------------
+# --- the carriers ------------------------------------------------------------
 
 
 class BearerSessionAuthentication(authentication.BaseAuthentication):

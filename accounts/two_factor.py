@@ -110,7 +110,7 @@ def verify_second_factor(user, code, field="code"):
             raise ValidationError({field: [WRONG_CODE]})
 
 
-# --- the challenge of a sign-in --------------------------------------------------
+# --- the challenge of a sign-in ----------------------------------------------
 
 
 def challenge(user):
@@ -162,7 +162,7 @@ def _second_factor_passes(user, code, recovery_code):
     return True
 
 
-# --- codes -------------------------------------------------------------------------
+# --- codes -------------------------------------------------------------------
 
 
 def _totp_matches(factor, code):

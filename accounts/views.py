@@ -343,7 +343,7 @@ class ApiTokenDetailView(generics.DestroyAPIView):
         return ApiToken.objects.for_user(self.request.user)
 
 
-# --- recovery and verification ---------------------------------------------------
+# --- recovery and verification -----------------------------------------------
 
 RESET_REQUESTED = (
     "If an account uses this address, a link to choose a new password is on "
@@ -464,7 +464,7 @@ class EmailChangeConfirmView(CredentialsView):
         return Response(UserSerializer(user).data)
 
 
-# --- two-factor sign-in ------------------------------------------------------------
+# --- two-factor sign-in ------------------------------------------------------
 
 
 class TwoFactorView(APIView):

@@ -118,7 +118,7 @@ RATE_LIMIT_HEADERS = {
     },
 }
 
-# --- what views declare, in drf-spectacular's own terms ------------------------
+# --- what views declare, in drf-spectacular's own terms ----------------------
 # Request headers go in `@extend_schema(parameters=[...])`; response headers
 # too, as OpenApiParameter(response=[statuses]); extra statuses in
 # `responses` (problem documents with problems(...)).
@@ -359,7 +359,7 @@ class ProblemAutoSchema(AutoSchema):
         }
 
 
-# --- for every operation ---------------------------------------------------------
+# --- for every operation -----------------------------------------------------
 
 # The link each method on a created resource's path gets from its create.
 LINKS_BY_METHOD = {

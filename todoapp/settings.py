@@ -113,7 +113,7 @@ def env_rate(name, default):
     return value
 
 
-# --- Core -------------------------------------------------------------------
+# --- Core --------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
@@ -191,7 +191,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database ---------------------------------------------------------------
+# --- Database ----------------------------------------------------------------
 
 try:
     DATABASES = {
@@ -233,7 +233,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Background jobs and mail -------------------------------------------------
+# --- Background jobs and mail ------------------------------------------------
 
 # Jobs are rows in the database (django-tasks-db): enqueued in the
 # transaction of the write that causes them, claimed by one worker each
@@ -276,7 +276,7 @@ REQUIRE_EMAIL_VERIFICATION = env_bool("REQUIRE_EMAIL_VERIFICATION", False)
 PASSWORD_RESET_TTL = env_seconds("PASSWORD_RESET_TTL", 3600)
 EMAIL_VERIFICATION_TTL = env_seconds("EMAIL_VERIFICATION_TTL", 3 * 86400)
 
-# --- Redis (optional) -------------------------------------------------------
+# --- Redis (optional) --------------------------------------------------------
 
 # Shared counters (accounts.ratelimit) go to Redis when it is configured and to
 # the database otherwise; nothing shared is ever kept in process memory.
@@ -297,7 +297,7 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
-# --- Accounts, sessions, passwords ------------------------------------------
+# --- Accounts, sessions, passwords -------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.SessionUserBackend"]
@@ -342,14 +342,14 @@ ACCOUNT_MAIL_THROTTLE_RATE = env_rate("ACCOUNT_MAIL_THROTTLE_RATE", "5/hour")
 # How many proxies in front append to X-Forwarded-For (see accounts.client).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
-# --- Internationalisation ---------------------------------------------------
+# --- Internationalisation ----------------------------------------------------
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- Static files -----------------------------------------------------------
+# --- Static files ------------------------------------------------------------
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -366,7 +366,7 @@ WHITENOISE_USE_FINDERS = True
 # Files served at the site root, such as /favicon.ico.
 WHITENOISE_ROOT = BASE_DIR / "public"
 
-# --- HTTP security ----------------------------------------------------------
+# --- HTTP security -----------------------------------------------------------
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -432,7 +432,7 @@ TOMBSTONE_TTL = env_seconds("TOMBSTONE_TTL", 30 * 86400)
 # Largest request body accepted (api.parsers enforces it for JSON).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
-# --- REST framework and OpenAPI ---------------------------------------------
+# --- REST framework and OpenAPI ----------------------------------------------
 
 REST_FRAMEWORK = {
     # Bearer first: its scheme is the challenge in a 401's WWW-Authenticate.
@@ -491,7 +491,7 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Logging ----------------------------------------------------------------
+# --- Logging -----------------------------------------------------------------
 
 # One JSON line per request on stdout (django_structlog's `request_finished`,
 # extended by api.request_log), and JSON for every other log record too.

@@ -401,7 +401,7 @@ class _Row:
         self.__dict__.update(row)
 
 
-# --- many owners at once -------------------------------------------------------
+# --- many owners at once -----------------------------------------------------
 
 
 def create_todos(todos, batch_size=None):

@@ -171,7 +171,7 @@ class TodoStatsSerializer(serializers.Serializer):
     )
 
 
-# --- sync: change feed and bulk operations ------------------------------------
+# --- sync: change feed and bulk operations -----------------------------------
 # Each union below is a PolymorphicProxySerializer: a `oneOf` with a
 # discriminator in the schema, so generated clients get one type per variant
 # with its required keys.

@@ -44,7 +44,7 @@ def confirm(token, new_password=NEW_PASSWORD):
     )
 
 
-# --- password reset ------------------------------------------------------------
+# --- password reset ----------------------------------------------------------
 
 
 def test_reset_mails_a_link_that_sets_a_new_password(user):
@@ -180,7 +180,7 @@ def test_links_point_at_the_configured_front_end(user, settings):
     assert reset_link().startswith("https://app.example.com/reset-password?token=")
 
 
-# --- email verification ------------------------------------------------------------
+# --- email verification ------------------------------------------------------
 
 
 def test_signup_mails_a_verification_link(api_client):
@@ -265,7 +265,7 @@ def test_mail_of_a_rolled_back_write_is_never_sent(user, rf):
     assert len(mail.outbox) == 1
 
 
-# --- the admin's actions -------------------------------------------------------------
+# --- the admin's actions -----------------------------------------------------
 
 
 @pytest.fixture
@@ -297,7 +297,7 @@ def test_operators_can_mail_links_from_the_admin(admin_client, user, action, sub
     assert "user@example.com" in listed.content.decode()
 
 
-# --- email change --------------------------------------------------------------------
+# --- email change ------------------------------------------------------------
 
 
 def ask_change(client, new_email="new@example.com", password=PASSWORD):
@@ -377,7 +377,7 @@ def test_api_tokens_cannot_change_the_email(user, auth_client):
     assert_problem(ask_change(bearer_client(token=issued)), 403)
 
 
-# --- REQUIRE_EMAIL_VERIFICATION --------------------------------------------------------
+# --- REQUIRE_EMAIL_VERIFICATION ----------------------------------------------
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def test_database_outage_is_503_fast_and_the_same_server_recovers(own_postgres):
         assert [todo["title"] for todo in todos.json()["results"]] == ["kept"]
 
 
-# --- server workers ---------------------------------------------------------
+# --- server workers ----------------------------------------------------------
 
 
 def test_killed_worker_is_replaced_and_requests_keep_succeeding(database):

@@ -17,7 +17,7 @@ def url(response):
     return f"/api/v1/todos/{response.json()['id']}"
 
 
-# --- single todo ETags ---------------------------------------------------------
+# --- single todo ETags -------------------------------------------------------
 
 
 def test_every_single_todo_answer_carries_a_strong_etag(auth_client, todo):
@@ -58,7 +58,7 @@ def test_etags_of_different_todos_differ(auth_client):
     assert first["ETag"] != second["ETag"]
 
 
-# --- If-Match on writes -------------------------------------------------------
+# --- If-Match on writes ------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -131,7 +131,7 @@ def test_invalid_write_with_current_etag_is_400_and_keeps_the_etag(auth_client, 
     assert auth_client.get(url(todo))["ETag"] == todo["ETag"]
 
 
-# --- If-None-Match on reads ---------------------------------------------------
+# --- If-None-Match on reads --------------------------------------------------
 
 
 def test_get_with_matching_if_none_match_is_304_without_body(auth_client, todo):

@@ -4,15 +4,47 @@ them: each runs in one transaction, redeeming a mailed link's token
 (accounts.links) and enqueuing the notices that follow (accounts.mail).
 """
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
 
-from accounts import links
+from accounts import links, two_factor
 from accounts.links import Purpose
 from accounts.mail import mail_user
 from accounts.models import ApiToken, User
 from accounts.serializers import EMAIL_TAKEN, validate_new_password
 from accounts.sessions import revoke_sessions
+from accounts.throttles import authenticate_signin
+from api.exceptions import CodedProblem
+
+
+class EmailNotVerified(CodedProblem):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = (
+        "Verify your email address first: a fresh link is on its way to it."
+    )
+    default_code = "email_not_verified"
+
+
+def sign_in(request, email, password):
+    """
+    Check a sign-in (the per-email lockout included): `(user, None)` to open
+    a session, or `(user, challenge)` when two-factor sign-in is on (no
+    session until it is completed). A wrong password is a 401; an address
+    not yet verified, when REQUIRE_EMAIL_VERIFICATION is on, a 403 with a
+    fresh link mailed.
+    """
+    user = authenticate_signin(request, email, password)
+    if user is None:
+        # One answer for an unknown email and a wrong password.
+        raise AuthenticationFailed("Incorrect email or password.")
+    if settings.REQUIRE_EMAIL_VERIFICATION and not user.email_verified:
+        mail_user(request, "verify_email", user)
+        raise EmailNotVerified()
+    if two_factor.enabled(user):
+        return user, two_factor.challenge(user)
+    return user, None
 
 
 def sign_up_unverified(request, signup):

@@ -1,7 +1,6 @@
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,9 +48,8 @@ from accounts.throttles import (
     AuthAddressThrottle,
     PasswordCheckThrottle,
     UserThrottle,
-    authenticate_signin,
 )
-from api.exceptions import CodedProblem, Conflict
+from api.exceptions import Conflict
 from api.schema import cookies_header, problems
 
 
@@ -80,14 +78,6 @@ class CredentialsView(APIView):
 SIGNUP_PENDING = (
     "Check your mailbox: a link to verify the address is on its way, then sign in."
 )
-
-
-class EmailNotVerified(CodedProblem):
-    status_code = status.HTTP_403_FORBIDDEN
-    default_detail = (
-        "Verify your email address first: a fresh link is on its way to it."
-    )
-    default_code = "email_not_verified"
 
 
 class SignupView(CredentialsView):
@@ -145,15 +135,9 @@ class SigninView(CredentialsView):
     def post(self, request):
         serializer = SigninSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = authenticate_signin(request, **serializer.validated_data)
-        if user is None:
-            # One answer for an unknown email and a wrong password.
-            raise AuthenticationFailed("Incorrect email or password.")
-        if settings.REQUIRE_EMAIL_VERIFICATION and not user.email_verified:
-            mail_user(request, "verify_email", user)
-            raise EmailNotVerified()
-        if two_factor.enabled(user):
-            body = SigninChallengeSerializer(two_factor.challenge(user)).data
+        user, challenge = flows.sign_in(request, **serializer.validated_data)
+        if challenge is not None:
+            body = SigninChallengeSerializer(challenge).data
             return Response(body, status=status.HTTP_202_ACCEPTED)
         return _session_response(user, start_session(request, user), status.HTTP_200_OK)
 

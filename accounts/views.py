@@ -373,19 +373,26 @@ class PasswordResetConfirmView(CredentialsView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EmailVerifyView(CredentialsView):
-    """Verify the account's address with the token of a verification link."""
+class LinkTokenView(CredentialsView):
+    """Base of the views that take the token of a mailed link: the user after."""
 
-    @extend_schema(
-        summary="Verify the email address",
-        request=LinkTokenSerializer,
-        responses={200: UserSerializer},
-    )
+    def redeem(self, request, token):
+        raise NotImplementedError
+
+    @extend_schema(request=LinkTokenSerializer, responses={200: UserSerializer})
     def post(self, request):
         serializer = LinkTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = flows.verify_email(serializer.validated_data["token"])
+        user = self.redeem(request, serializer.validated_data["token"])
         return Response(UserSerializer(user).data)
+
+
+@extend_schema_view(post=extend_schema(summary="Verify the email address"))
+class EmailVerifyView(LinkTokenView):
+    """Verify the account's address with the token of a verification link."""
+
+    def redeem(self, request, token):
+        return flows.verify_email(token)
 
 
 class EmailVerificationView(APIView):
@@ -433,19 +440,12 @@ class EmailChangeView(APIView):
         return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
 
 
-class EmailChangeConfirmView(CredentialsView):
+@extend_schema_view(post=extend_schema(summary="Confirm the new email address"))
+class EmailChangeConfirmView(LinkTokenView):
     """Confirm an email change with the token of the link mailed to the new address."""
 
-    @extend_schema(
-        summary="Confirm the new email address",
-        request=LinkTokenSerializer,
-        responses={200: UserSerializer},
-    )
-    def post(self, request):
-        serializer = LinkTokenSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        user = flows.confirm_email_change(request, serializer.validated_data["token"])
-        return Response(UserSerializer(user).data)
+    def redeem(self, request, token):
+        return flows.confirm_email_change(request, token)
 
 
 # --- two-factor sign-in ------------------------------------------------------

@@ -470,13 +470,11 @@ class TwoFactorChangeView(APIView):
     throttle_classes = [UserThrottle, PasswordCheckThrottle]
     needs_enabled = True
 
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        if two_factor.enabled(request.user) != self.needs_enabled:
+    def confirmed(self, serializer_class):
+        """The request's checked body, once 2FA is in the state it needs (409)."""
+        if two_factor.enabled(self.request.user) != self.needs_enabled:
             state = "off" if self.needs_enabled else "already on"
             raise Conflict(f"Two-factor sign-in is {state}.")
-
-    def confirmed(self, serializer_class):
         serializer = serializer_class(
             data=self.request.data, context={"user": self.request.user}
         )

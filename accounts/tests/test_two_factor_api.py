@@ -237,3 +237,9 @@ def test_operators_can_turn_2fa_off_from_the_admin(user, auth_client, client):
 
     assert response.status_code == 302
     assert signin().status_code == 200
+
+
+def test_an_unsupported_method_is_a_405_whatever_the_2fa_state(user, auth_client):
+    response = auth_client.generic("TRACE", "/api/v1/auth/2fa/disable")
+
+    assert_problem(response, 405)

@@ -57,13 +57,30 @@ def signin(client=None, email="user@example.com", password=PASSWORD, **extra):
 
 def run_jobs():
     """
-    Run the background jobs that are ready, here and now: the worker's own
-    loop (django-tasks-db's db_worker) in batch mode, in this process and
-    its database connection, so in-process tests see what the jobs do.
+    Run the background jobs that are ready, here and now, in this process and
+    its database connection (so in-process tests see what they do): each
+    claimed and run by django-tasks-db's own Worker, as `manage.py worker`
+    does, without its polling loop, which closes the connection between
+    rounds and with it a test's transaction.
     """
-    from django.core.management import call_command
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
 
-    call_command("db_worker", "--batch", "--interval", "0", verbosity=0)
+    worker = Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="in-process",
+        excluded_queue_names=[],
+    )
+    while (
+        job := DBTaskResult.objects.ready().order_by("enqueued_at").first()
+    ) is not None:
+        job.claim(worker.worker_id)
+        worker.run_task(job)
 
 
 def mailed_link(message, path):

@@ -23,6 +23,15 @@ _UPSTREAM_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _SECRET_PARAMETER = re.compile(r"(?<=[?&])(token)=[^&]*")
 
 
+def _redacted(log_kwargs, request):
+    """
+    django_structlog's `request` (`GET /path?query`) with secrets replaced;
+    the common query without any is left as it is, at no cost.
+    """
+    if "request" in log_kwargs and "token=" in request.META.get("QUERY_STRING", ""):
+        log_kwargs["request"] = _described(request)
+
+
 def _described(request):
     """`GET /path?query`, as django_structlog logs it, minus secrets."""
     return _SECRET_PARAMETER.sub(
@@ -33,8 +42,7 @@ def _described(request):
 @receiver(signals.bind_extra_request_metadata, sender=RequestMiddleware)
 def start_request_clock(request, logger, log_kwargs, **kwargs):
     request._log_started = time.perf_counter()
-    if "request" in log_kwargs:
-        log_kwargs["request"] = _described(request)
+    _redacted(log_kwargs, request)
     upstream = request.headers.get("X-Request-ID", "")
     if _UPSTREAM_REQUEST_ID.fullmatch(upstream):
         structlog.contextvars.bind_contextvars(request_id=upstream)
@@ -57,7 +65,6 @@ class OneLinePerRequest(logging.Filter):
 def _request_fields(request, status):
     started = getattr(request, "_log_started", None)
     return {
-        "request": _described(request),
         "method": request.method,
         "path": request.path,
         "status": status,
@@ -77,6 +84,7 @@ def _send_request_id(response):
 def describe_finished_request(request, logger, response, log_kwargs, **kwargs):
     log_kwargs.pop("code", None)  # the same as `status`
     log_kwargs.update(_request_fields(request, response.status_code))
+    _redacted(log_kwargs, request)
     _send_request_id(response)
 
 
@@ -86,6 +94,7 @@ def describe_failed_request(request, logger, exception, log_kwargs, **kwargs):
     # is the request's one line; no `request_finished` follows.
     log_kwargs.pop("code", None)
     log_kwargs.update(_request_fields(request, 500))
+    _redacted(log_kwargs, request)
 
 
 @receiver(signals.update_failure_response, sender=RequestMiddleware)

@@ -30,6 +30,7 @@ from todos.tags import MAX_TAG_LENGTH
 
 # The fields the stats summary counts.
 COUNTED_FIELDS = ("priority", "completed", "due_date", "tags")
+_COUNTED = frozenset(COUNTED_FIELDS)
 MAX_COUNT_ROWS_PER_STATEMENT = 500
 
 
@@ -223,7 +224,8 @@ def remember(todo):
     fields = todo.__dict__
     todo._stored_owner_id = fields.get("owner_id")
     todo._indexed_tags = list(fields["tags"]) if "tags" in fields else None
-    loaded = all(name in fields for name in COUNTED_FIELDS)
+    # Runs for every todo read (a feed page reads 100): one set comparison.
+    loaded = _COUNTED <= fields.keys()
     todo._counted = counts_of(todo) if loaded else None
 
 

@@ -1,22 +1,35 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from accounts import two_factor
 from accounts.mail import mail_password_reset, mail_user
 from accounts.models import ApiToken, Session, User, UserManager
-from accounts.throttles import AuthAddressThrottle, authenticate_signin
+from accounts.throttles import AuthAddressThrottle, SigninLockout, authenticate_signin
 
 
 class AdminSigninForm(AdminAuthenticationForm):
     """
     The admin's sign-in behind the API's limits: the same per-address
     throttle and per-email lockout (an admin password is the one most worth
-    guessing, and each guess costs an Argon2 hash).
+    guessing, and each guess costs an Argon2 hash), and the same second
+    factor when the account has two-factor sign-in on.
     """
+
+    otp_code = forms.CharField(
+        label="Two-factor code",
+        required=False,
+        max_length=32,
+        strip=True,
+        help_text="Only if your account has two-factor sign-in on: a code "
+        "from the authenticator app, or a recovery code.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
 
     def clean(self):
         email = self.cleaned_data.get("username")
@@ -39,10 +52,29 @@ class AdminSigninForm(AdminAuthenticationForm):
         if self.user_cache is None:
             raise self.get_invalid_login_error()
         self.confirm_login_allowed(self.user_cache)
+        self._check_second_factor(email)
         return self.cleaned_data
+
+    def _check_second_factor(self, email):
+        if not two_factor.enabled(self.user_cache):
+            return
+        code = self.cleaned_data.get("otp_code")
+        try:
+            if not code:
+                raise DRFValidationError("missing")
+            two_factor.verify_second_factor(self.user_cache, code)
+        except DRFValidationError:
+            if code:  # a wrong code counts toward the lockout, as in the API
+                SigninLockout(UserManager.normalize_email(email)).record_failure()
+            raise ValidationError(
+                "This account has two-factor sign-in on: enter a current "
+                "code from the authenticator app, or a recovery code.",
+                code="two_factor",
+            ) from None
 
 
 admin.site.login_form = AdminSigninForm
+admin.site.login_template = "accounts/admin_login.html"
 
 
 class UserCreationForm(auth_forms.AdminUserCreationForm):

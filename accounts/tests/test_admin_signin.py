@@ -84,3 +84,55 @@ def test_admin_signin_is_throttled_per_address(settings, superuser):
     assert "Too many sign-in attempts from this address" in response.content.decode()
     other_address, _ = admin_signin(PASSWORD, address="198.51.100.9")
     assert signed_in(other_address)
+
+
+# --- two-factor sign-in ------------------------------------------------------
+
+
+@pytest.fixture
+def two_factor_admin(superuser):
+    import pyotp
+
+    from accounts import two_factor
+
+    secret = two_factor.setup(superuser)["secret"]
+    two_factor.enable(superuser, pyotp.TOTP(secret).now())
+    return pyotp.TOTP(secret)
+
+
+def admin_signin_with_code(code, address="203.0.113.7"):
+    browser = Client(enforce_csrf_checks=True, REMOTE_ADDR=address)
+    page = browser.get("/admin/login/")
+    assert 'name="otp_code"' in page.content.decode()
+    return browser.post(
+        "/admin/login/?next=/admin/",
+        {
+            "username": ADMIN_EMAIL,
+            "password": PASSWORD,
+            "otp_code": code,
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+        },
+    )
+
+
+def test_admin_signin_asks_a_two_factor_account_for_its_code(two_factor_admin):
+    response, _ = admin_signin(PASSWORD)
+
+    assert not signed_in(response)
+    assert "two-factor sign-in on" in response.content.decode()
+
+
+def test_admin_signin_refuses_a_wrong_code(two_factor_admin):
+    response = admin_signin_with_code("000000")
+
+    assert not signed_in(response)
+
+
+def test_admin_signin_takes_the_next_code(two_factor_admin):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    later = timezone.now() + dt.timedelta(seconds=30)
+
+    assert signed_in(admin_signin_with_code(two_factor_admin.at(later)))

@@ -19,6 +19,7 @@ from django_tasks import task
 from accounts import links
 from accounts.links import Purpose
 from jobs.mail import TRANSIENT_ERRORS, send_message
+from jobs.queue import enqueue
 from jobs.retry import retrying
 
 
@@ -58,12 +59,12 @@ def mail_user(request, name, user, **about):
     commits. `about`: `to` (another address than the user's current one) and
     `new_email` (the address an email change moves to).
     """
-    send_account_mail.enqueue(name, user.pk, link_base(request), attempt=1, **about)
+    enqueue(send_account_mail, name, user.pk, link_base(request), attempt=1, **about)
 
 
 def mail_password_reset(request, email):
     """A reset link for the account of `email`, if there is one (the job looks)."""
-    send_password_reset.enqueue(email, link_base(request), attempt=1)
+    enqueue(send_password_reset, email, link_base(request), attempt=1)
 
 
 @task()

@@ -3,7 +3,8 @@ from django.apps import AppConfig
 
 class JobsConfig(AppConfig):
     """
-    Background jobs on django-tasks (its database backend, django-tasks-db),
+    Background jobs on django-tasks (its database backend, django-tasks-db,
+    or RQ with TASKS_BACKEND=redis: jobs.rq),
     with what that backend leaves to its users: retries with backoff
     (jobs.retry) and jobs whose worker died run again (the `worker` command).
     It imports no app.

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.utils import timezone
 
+from jobs.queue import enqueue
+
 
 def delay_before(attempt):
     """The delay before attempt `attempt + 1`, after attempt `attempt` failed."""
@@ -31,7 +33,7 @@ def retry_later(task, *args, attempt, **kwargs):
     if attempt >= settings.JOB_MAX_ATTEMPTS:
         return False
     run_after = timezone.now() + delay_before(attempt)
-    task.using(run_after=run_after).enqueue(*args, attempt=attempt + 1, **kwargs)
+    enqueue(task.using(run_after=run_after), *args, attempt=attempt + 1, **kwargs)
     return True
 
 

@@ -396,6 +396,12 @@ class TemporaryRedis:
     def stop(self):
         stop_group(self.process, 10)
 
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
 
 class SmtpSink:
     """
@@ -488,8 +494,11 @@ class Worker:
 
     def start(self):
         self.log = tempfile.TemporaryFile()
+        command = [sys.executable, "manage.py", "worker"]
+        if self.env.get("TASKS_BACKEND", "database") == "database":
+            command += ["--interval", "0.1"]  # RQ's worker blocks on Redis instead
         self.process = spawn(
-            [sys.executable, "manage.py", "worker", "--interval", "0.1"],
+            command,
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -235,10 +235,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Background jobs and mail ------------------------------------------------
 
-# Jobs are rows in the database (django-tasks-db): enqueued in the
-# transaction of the write that causes them, claimed by one worker each
-# (`manage.py worker`, the Procfile's `worker:` line; any number of them).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# TASKS_BACKEND=database (the default): jobs are rows in the database
+# (django-tasks-db), enqueued in the transaction of the write that causes
+# them, claimed by one worker each (`manage.py worker`, the Procfile's
+# `worker:` line; any number of them). TASKS_BACKEND=redis: jobs are RQ jobs
+# in Redis at REDIS_URL (django-tasks-rq), enqueued once the write commits
+# (jobs.enqueue), for deployments whose database should not carry the queue.
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database").strip() or "database"
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASKS_BACKEND == "redis":
+    if not os.environ.get("REDIS_URL", "").strip():
+        raise ImproperlyConfigured("TASKS_BACKEND=redis needs REDIS_URL.")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": os.environ["REDIS_URL"].strip()}}
+    RQ = {"WORKER_CLASS": "jobs.rq.LeasedWorker", "JOB_CLASS": "django_tasks_rq.Job"}
+else:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be 'database' or 'redis', not {TASKS_BACKEND!r}."
+    )
 # A job claimed this long ago and still running: its worker died; it runs again.
 JOB_LEASE = env_seconds("JOB_LEASE", 600)
 # Retries of a failing job (a mail server that is down): the delay doubles

@@ -1,7 +1,9 @@
 """
 Background jobs as deployed: the project under its server, `manage.py
 worker` processes (the Procfile's worker) on the same database, and a real
-SMTP server (aiosmtpd) receiving the mail.
+SMTP server (aiosmtpd) receiving the mail; each test on both job backends,
+the database (the default) and Redis (TASKS_BACKEND=redis, on a throwaway
+redis-server).
 """
 
 import time
@@ -13,6 +15,7 @@ from testing import PASSWORD
 from testing.servers import (
     LiveServer,
     SmtpSink,
+    TemporaryRedis,
     Worker,
     free_port,
     link_in,
@@ -28,20 +31,42 @@ GENEROUS_LIMITS = {
 }
 
 
+@pytest.fixture(params=["database", "redis"])
+def backend(request):
+    """The environment that selects the job backend."""
+    if request.param == "database":
+        yield {}
+        return
+    with TemporaryRedis() as redis:
+        yield {"TASKS_BACKEND": "redis", "REDIS_URL": redis.url}
+
+
 @pytest.fixture
-def database():
+def database(backend):
     with scratch_database() as url:
-        yield url
+        yield Deployment(url, backend)
+
+
+class Deployment:
+    def __init__(self, url, backend):
+        self.url = url
+        self.backend = backend
 
 
 def serve(database, smtp_url, **env):
     return LiveServer(
-        env={"DATABASE_URL": database, "EMAIL_URL": smtp_url, **GENEROUS_LIMITS, **env}
+        env={
+            "DATABASE_URL": database.url,
+            "EMAIL_URL": smtp_url,
+            **database.backend,
+            **GENEROUS_LIMITS,
+            **env,
+        }
     )
 
 
 def worker(database, smtp_url, **env):
-    return Worker(database, env={"EMAIL_URL": smtp_url, **env})
+    return Worker(database.url, env={"EMAIL_URL": smtp_url, **database.backend, **env})
 
 
 def ask_reset(server, email):

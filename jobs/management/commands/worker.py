@@ -3,6 +3,7 @@ import logging
 import threading
 
 from django.conf import settings
+from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
@@ -28,7 +29,7 @@ def reclaim_stale_jobs(lease):
     )
 
 
-class Command(DatabaseWorkerCommand):
+class DatabaseWorker(DatabaseWorkerCommand):
     help = (
         "Run background jobs (the Procfile's worker): django-tasks-db's "
         "db_worker, which also puts back jobs left running by a worker that "
@@ -52,3 +53,28 @@ class Command(DatabaseWorkerCommand):
                 logger.exception("Reclaiming stale jobs failed.")
             finally:
                 connection.close()
+
+
+class RedisWorker(BaseCommand):
+    """
+    TASKS_BACKEND=redis: RQ's worker (jobs.rq.LeasedWorker) with its
+    scheduler, which enqueues retries when their delay is over, on the
+    queue django-tasks-rq uses. SIGTERM or SIGINT lets the job in hand
+    finish, then exits (RQ's warm shutdown).
+    """
+
+    help = DatabaseWorker.help
+
+    def handle(self, *args, **options):
+        from django_rq.utils import reset_db_connections
+        from django_rq.workers import get_worker
+        from rq.logutils import setup_loghandlers
+
+        setup_loghandlers("INFO")
+        worker = get_worker("default")
+        reset_db_connections()  # none may cross the fork of each job
+        worker.work(with_scheduler=True, logging_level="INFO")
+
+
+# The loop that claims jobs is the backend's own.
+Command = RedisWorker if settings.TASKS_BACKEND == "redis" else DatabaseWorker

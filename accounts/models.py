@@ -10,7 +10,7 @@ from django.contrib.auth.models import (
     PermissionsMixin,
 )
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.timezone import now
@@ -91,7 +91,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def save(self, *args, **kwargs):
         self.email = UserManager.normalize_email(self.email)
-        super().save(*args, **kwargs)
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        from todos.ledger import open_account
+
+        # An account comes with its default list, however it is made
+        # (sign-up, createsuperuser, the admin, a shell).
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            open_account(self.pk)
+        return None
 
     def clean(self):
         super().clean()

@@ -29,6 +29,15 @@ TAGS = [*demo_seed.TAGS, "family", "garden", "car", "someday"]
 HEAVY_EMAIL = "bench-heavy@example.com"
 
 
+BASE_62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _position(number):
+    """The fractional key of integer `number` (as the lists migration makes)."""
+    digits = "".join(BASE_62[number // 62**k % 62] for k in (3, 2, 1, 0))
+    return f"d{digits}"
+
+
 def plan(scale, rng):
     """Per user (id from 1): (email, number of todos). User 1 is the heavy one."""
     factor = SCALES[scale]
@@ -102,7 +111,8 @@ def seed(scale, seed_value=20261124):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE accounts_user, todos_todo, todos_todotag, todos_syncstate, "
-            "todos_tombstone, todos_todostat, accounts_session, "
+            "todos_tombstone, todos_todostat, todos_todolist, todos_membership, "
+            "accounts_session, "
             "accounts_ratelimitcounter, todoapp_idempotencykey RESTART IDENTITY CASCADE"
         )
         with cursor.copy(
@@ -113,11 +123,25 @@ def seed(scale, seed_value=20261124):
                 copy.write_row(
                     (user_id, password, False, email, "", "UTC", True, False, now, now)
                 )
+        # Each user's Inbox has the user's id, and holds all their todos.
+        with cursor.copy(
+            "COPY todos_todolist (id, owner_id, name, is_default, archived, "
+            "created_at, updated_at, seq) FROM STDIN"
+        ) as copy:
+            for user_id in range(1, len(users) + 1):
+                copy.write_row((user_id, user_id, "Inbox", True, False, now, now, 0))
+        with cursor.copy(
+            "COPY todos_membership (id, list_id, user_id, role, position, joined_at) "
+            "FROM STDIN"
+        ) as copy:
+            for user_id in range(1, len(users) + 1):
+                copy.write_row((user_id, user_id, user_id, "owner", "a0", now))
         todo_id = tag_id = 0
         todo_started = time.monotonic()
         with cursor.copy(
-            "COPY todos_todo (id, owner_id, title, description, priority, due_date, "
-            "completed, completed_at, tags, created_at, updated_at, seq) FROM STDIN"
+            "COPY todos_todo (id, owner_id, list_id, position, created_by_id, title, "
+            "description, priority, due_date, completed, completed_at, tags, "
+            "created_at, updated_at, seq) FROM STDIN"
         ) as copy:
             tag_rows = []
             for user_id, (_, count) in enumerate(users, start=1):
@@ -137,6 +161,9 @@ def seed(scale, seed_value=20261124):
                     copy.write_row(
                         (
                             todo_id,
+                            user_id,
+                            user_id,
+                            _position(seq),
                             user_id,
                             f"{rng.choice(TITLES)} {seq}",
                             rng.choice(DESCRIPTIONS),
@@ -164,26 +191,35 @@ def seed(scale, seed_value=20261124):
                 if index % 100_000 == 0 or index == len(tag_rows):
                     _progress("tags", index, len(tag_rows), tags_started)
         with cursor.copy(
-            "COPY todos_syncstate (user_id, seq, floor, todos) FROM STDIN"
+            "COPY todos_syncstate (user_id, seq, floor, todos, inbox_id, archived, "
+            "shared) FROM STDIN"
         ) as copy:
             for user_id, (_, count) in enumerate(users, start=1):
-                copy.write_row((user_id, count, 0, count))
+                copy.write_row((user_id, count, 0, count, user_id, 0, 0))
         # The stats summary (todos.summary), straight from the tables.
         cursor.execute("""
-            INSERT INTO todos_todostat (owner_id, dimension, value, completed, n)
-            SELECT owner_id, 'priority',
+            INSERT INTO todos_todostat
+                (owner_id, list_id, dimension, value, completed, n)
+            SELECT owner_id, list_id, 'priority',
                    (ARRAY['low', 'medium', 'high'])[priority], completed, count(*)
-            FROM todos_todo GROUP BY owner_id, priority, completed
+            FROM todos_todo GROUP BY owner_id, list_id, priority, completed
             UNION ALL
-            SELECT owner_id, 'due', to_char(due_date, 'YYYY-MM-DD'), completed, count(*)
+            SELECT owner_id, list_id, 'due', to_char(due_date, 'YYYY-MM-DD'),
+                   completed, count(*)
             FROM todos_todo WHERE due_date IS NOT NULL
-            GROUP BY owner_id, due_date, completed
+            GROUP BY owner_id, list_id, due_date, completed
             UNION ALL
-            SELECT t.owner_id, 'tag', t.name, d.completed, count(*)
+            SELECT t.owner_id, d.list_id, 'tag', t.name, d.completed, count(*)
             FROM todos_todotag t JOIN todos_todo d ON d.id = t.todo_id
-            GROUP BY t.owner_id, t.name, d.completed
+            GROUP BY t.owner_id, d.list_id, t.name, d.completed
         """)
-        for table in ("accounts_user", "todos_todo", "todos_todotag"):
+        for table in (
+            "accounts_user",
+            "todos_todo",
+            "todos_todotag",
+            "todos_todolist",
+            "todos_membership",
+        ):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"

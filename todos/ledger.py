@@ -22,14 +22,16 @@ from collections import Counter, defaultdict
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, models, router, transaction
+from django.db.models.deletion import Collector
 from django.utils import timezone
 
+from todos import ordering
 from todos.priority import Priority
 from todos.tags import MAX_TAG_LENGTH
 
-# The fields the stats summary counts.
-COUNTED_FIELDS = ("priority", "completed", "due_date", "tags")
+# The fields the stats summary counts (per list).
+COUNTED_FIELDS = ("list_id", "priority", "completed", "due_date", "tags")
 _COUNTED = frozenset(COUNTED_FIELDS)
 MAX_COUNT_ROWS_PER_STATEMENT = 500
 
@@ -84,6 +86,16 @@ class SyncState(models.Model):
     seq = models.BigIntegerField(default=0)
     floor = models.BigIntegerField(default=0)
     todos = models.BigIntegerField(default=0)
+    # The user's default list, made with the account (todos.lists).
+    inbox = models.ForeignKey(
+        "todos.TodoList", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # How many of their own lists are archived, and how many lists of others
+    # they are a member of: while both are 0, their todos are exactly their
+    # own, unarchived ones, and a list or stats request needs no look-up of
+    # lists (they come with the session, as this row does).
+    archived = models.IntegerField(default=0, db_default=0)
+    shared = models.IntegerField(default=0, db_default=0)
 
     objects = SyncStateManager()
 
@@ -150,7 +162,11 @@ class Tombstone(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
+    # A deleted todo, or a todo that left `list_id` for another list; or,
+    # with kind "list", a deleted list (`todo_id` is then the list's id).
+    kind = models.CharField(max_length=4, default="todo")
     todo_id = models.BigIntegerField()
+    list_id = models.BigIntegerField(null=True)
     seq = models.BigIntegerField()
     deleted_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -176,6 +192,16 @@ class TodoStat(models.Model):
         related_name="+",
         db_index=False,
     )
+    # Counts per list: a member sees some of an owner's lists, and archived
+    # ones count for nothing. No foreign key: a deleted list's counts go to
+    # zero with its todos, and prune removes them.
+    list = models.ForeignKey(
+        "todos.TodoList",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
+    )
     dimension = models.CharField(max_length=8)
     value = models.CharField(max_length=MAX_TAG_LENGTH)
     completed = models.BooleanField()
@@ -184,8 +210,8 @@ class TodoStat(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "dimension", "value", "completed"],
-                name="todostat_unique_count",
+                fields=["owner", "list", "dimension", "value", "completed"],
+                name="todostat_unique_list_count",
             )
         ]
 
@@ -199,15 +225,16 @@ class TodoStat(models.Model):
 def counts_of(todo):
     """
     What `todo` (or a row with its counted fields) counts for in the summary:
-    a Counter of (dimension, value, completed). A todo counts once under
-    ("priority", its priority), once under ("due", its date) if it has one,
-    and once under ("tag", name) per tag.
+    a Counter of (list, dimension, value, completed). A todo counts once
+    under ("priority", its priority), once under ("due", its date) if it has
+    one, and once under ("tag", name) per tag, in its list.
     """
     completed = bool(todo.completed)
-    keys = [("priority", Priority(todo.priority).label, completed)]
+    in_list = todo.list_id
+    keys = [(in_list, "priority", Priority(todo.priority).label, completed)]
     if todo.due_date is not None:
-        keys.append(("due", iso_day(todo.due_date), completed))
-    keys += [("tag", tag, completed) for tag in todo.tags]
+        keys.append((in_list, "due", iso_day(todo.due_date), completed))
+    keys += [(in_list, "tag", tag, completed) for tag in todo.tags]
     return Counter(keys)
 
 
@@ -223,6 +250,7 @@ def remember(todo):
     """
     fields = todo.__dict__
     todo._stored_owner_id = fields.get("owner_id")
+    todo._stored_list_id = fields.get("list_id")
     todo._indexed_tags = list(fields["tags"]) if "tags" in fields else None
     # Runs for every todo read (a feed page reads 100): one set comparison.
     loaded = _COUNTED <= fields.keys()
@@ -240,21 +268,24 @@ def _stored_counts(todo):
 
 
 def _record(counts):
-    """Apply summary deltas: {owner_id: {(dimension, value, completed): delta}}."""
+    """
+    Apply summary deltas: {owner_id: {(list, dimension, value, completed):
+    delta}}.
+    """
     rows = [
-        (owner_id, dimension, value, completed, delta)
+        (owner_id, *key, delta)
         for owner_id, deltas in counts.items()
-        for (dimension, value, completed), delta in deltas.items()
+        for key, delta in deltas.items()
         if delta
     ]
     table = connection.ops.quote_name(TodoStat._meta.db_table)
     for start in range(0, len(rows), MAX_COUNT_ROWS_PER_STATEMENT):
         batch = rows[start : start + MAX_COUNT_ROWS_PER_STATEMENT]
-        values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
         sql = (
-            f"INSERT INTO {table} (owner_id, dimension, value, completed, n) "
+            f"INSERT INTO {table} (owner_id, list_id, dimension, value, completed, n) "
             f"VALUES {values} "
-            f"ON CONFLICT (owner_id, dimension, value, completed) "
+            f"ON CONFLICT (owner_id, list_id, dimension, value, completed) "
             f"DO UPDATE SET n = {table}.n + excluded.n"
         )
         with connection.cursor() as cursor:
@@ -291,16 +322,29 @@ class Book:
         self._counted_growth = growth
         self._growth = 0
         self._counts = Counter()
+        self._inbox_id = None
 
     def save(self, todo, **kwargs):
-        """Insert or update `todo` (normalised) under a new change number."""
+        """
+        Insert or update `todo` (normalised) under a new change number; one
+        without a position (new, or moved) goes last among its siblings
+        (ordering.at_end).
+        """
         self._check_owner(todo)
         todo.normalise()
         adding = todo._state.adding
+        if adding:
+            self._place_new(todo)
         before = _stored_counts(todo)
+        left = None if adding else getattr(todo, "_stored_list_id", None)
+        if left is not None and left != todo.list_id:
+            # Who sees the list it left, and not the one it joined, sees it go.
+            self._bury([(todo.pk, left)])
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
         todo.seq = self._next_number()
+        if not todo.position:
+            todo.position = ordering.at_end(todo.seq)
         models.Model.save(todo, **kwargs)
         self._index_tags(todo)
         self._counts.update(counts_of(todo))
@@ -314,7 +358,10 @@ class Book:
         for todo in todos:
             self._check_owner(todo)
             todo.normalise()
+            self._place_new(todo)
             todo.seq = self._next_number()
+            if not todo.position:
+                todo.position = ordering.at_end(todo.seq)
         # The base manager: the plain QuerySet, whose bulk_create() is the
         # insert itself (Todo's own comes back here).
         type(todos[0])._base_manager.bulk_create(todos, batch_size=batch_size)
@@ -333,21 +380,76 @@ class Book:
         return todos
 
     def delete(self, todo):
-        """Delete `todo`, leaving a tombstone for the change feed."""
+        """Delete `todo` and its subtasks, leaving tombstones for the feed."""
         self._check_owner(todo)
-        self._bury([todo.pk])
+        model = type(todo)
+        subtasks = self._descendants(model, [todo.pk])
+        self._bury([(todo.pk, todo.list_id), *_graves(subtasks)])
         self._counts.subtract(_stored_counts(todo))
-        self._growth -= 1
-        return models.Model.delete(todo)
+        for row in subtasks:
+            self._counts.subtract(counts_of(_Row(row)))
+        self._growth -= 1 + len(subtasks)
+        return _delete(model, [todo.pk, *(row["pk"] for row in subtasks)])
 
     def delete_rows(self, model, rows):
-        """Delete todos of this user, given as rows of pk and counted fields."""
-        ids = [row["pk"] for row in rows]
-        self._bury(ids)
+        """
+        Delete todos of this user, given as rows of pk and counted fields,
+        and their subtasks.
+        """
+        rows = [*rows, *self._descendants(model, [row["pk"] for row in rows])]
+        self._bury(_graves(rows))
         for row in rows:
             self._counts.subtract(counts_of(_Row(row)))
         self._growth -= len(rows)
-        return model._base_manager.filter(pk__in=ids).delete()
+        return _delete(model, [row["pk"] for row in rows])
+
+    # --- lists ---------------------------------------------------------------
+
+    def save_list(self, todo_list, **kwargs):
+        """Insert or update one of this user's lists under a new change number."""
+        if todo_list.owner_id != self.user_id:
+            raise ValueError("A list is written in its owner's book.")
+        todo_list.seq = self._next_number()
+        todo_list.save(**kwargs)
+        return todo_list
+
+    def create_list(self, todo_list):
+        """A new list of this user's, last in their order of lists."""
+        from todos.lists import Membership, Role
+
+        self.save_list(todo_list)
+        last = (
+            Membership.objects.filter(user_id=self.user_id)
+            .order_by("-position")
+            .values_list("position", flat=True)
+            .first()
+        )
+        Membership.objects.create(
+            list=todo_list,
+            user_id=self.user_id,
+            role=Role.OWNER,
+            position=ordering.between(last or None, None),
+        )
+        if todo_list.is_default:
+            SyncState.objects.filter(user_id=self.user_id).update(inbox=todo_list)
+        return todo_list
+
+    def delete_list(self, todo_list):
+        """Delete a list of this user's and its todos, each a deletion in the feed."""
+        from todos.models import Todo
+
+        if todo_list.owner_id != self.user_id:
+            raise ValueError("A list is written in its owner's book.")
+        rows = Todo._base_manager.filter(list=todo_list).values("pk", *COUNTED_FIELDS)
+        self.delete_rows(Todo, list(rows))
+        Tombstone.objects.create(
+            owner_id=self.user_id,
+            kind="list",
+            todo_id=todo_list.pk,
+            list_id=todo_list.pk,
+            seq=self._next_number(),
+        )
+        todo_list.delete()
 
     def close(self):
         """Settle the count and the summary (nothing if the writes roll back)."""
@@ -359,6 +461,19 @@ class Book:
             self._counted_growth = self._growth
         _record({self.user_id: self._counts})
         self._counts = Counter()
+
+    def _place_new(self, todo):
+        """A new todo is in its owner's Inbox, made by its owner, unless said."""
+        if todo.list_id is None:
+            if self._inbox_id is None:
+                self._inbox_id = (
+                    SyncState.objects.filter(user_id=self.user_id)
+                    .values_list("inbox_id", flat=True)
+                    .get()
+                )
+            todo.list_id = self._inbox_id
+        if todo.created_by_id is None:
+            todo.created_by_id = todo.owner_id
 
     def _next_number(self):
         number = next(self._numbers, None)
@@ -372,13 +487,36 @@ class Book:
         if todo.owner_id != self.user_id or stored not in (None, todo.owner_id):
             raise ValueError("A todo cannot change owner.")
 
-    def _bury(self, todo_ids):
+    def _bury(self, graves):
+        """Tombstones for (todo id, list id) pairs."""
         Tombstone.objects.bulk_create(
             [
-                Tombstone(owner_id=self.user_id, todo_id=pk, seq=self._next_number())
-                for pk in todo_ids
+                Tombstone(
+                    owner_id=self.user_id,
+                    todo_id=pk,
+                    list_id=list_id,
+                    seq=self._next_number(),
+                )
+                for pk, list_id in graves
             ]
         )
+
+    @staticmethod
+    def _descendants(model, ids):
+        """Rows (pk and counted fields) of every subtask below todos `ids`."""
+        found, seen, frontier = [], set(ids), list(ids)
+        while frontier:  # one query per level (at most MAX_DEPTH)
+            level = [
+                row
+                for row in model._base_manager.filter(parent_id__in=frontier).values(
+                    "pk", *COUNTED_FIELDS
+                )
+                if row["pk"] not in seen
+            ]
+            seen.update(row["pk"] for row in level)
+            found += level
+            frontier = [row["pk"] for row in level]
+        return found
 
     def _index_tags(self, todo):
         indexed = getattr(todo, "_indexed_tags", None) or []
@@ -396,11 +534,43 @@ class Book:
         )
 
 
+def _delete(model, ids):
+    """
+    Delete todos `ids` (and their tag rows) as QuerySet.delete() would, but
+    from their ids alone: the caller knows them, so no SELECT of the rows.
+    """
+    collector = Collector(using=router.db_for_write(model))
+    collector.collect([model(pk=pk) for pk in ids])
+    return collector.delete()
+
+
+def _graves(rows):
+    return [(row["pk"], row["list_id"]) for row in rows]
+
+
 class _Row:
     """A row of counted fields, read as counts_of() reads a todo."""
 
     def __init__(self, row):
         self.__dict__.update(row)
+
+
+# --- accounts -----------------------------------------------------------------
+
+
+def open_account(user_id):
+    """
+    A new account's default list (its Inbox), unless it has one: User.save()
+    calls it, and what creates users in bulk.
+    """
+    from todos.lists import DEFAULT_LIST_NAME, TodoList
+
+    with writing(user_id, changes=0) as book:
+        inbox = TodoList.objects.filter(owner_id=user_id, is_default=True).first()
+        if inbox is not None:
+            return inbox
+        inbox = TodoList(owner_id=user_id, name=DEFAULT_LIST_NAME, is_default=True)
+        return book.create_list(inbox)
 
 
 # --- many owners at once -----------------------------------------------------

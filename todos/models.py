@@ -1,5 +1,7 @@
 """A user's todos, and the queries over them (writes keep todos.ledger)."""
 
+import builtins
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -9,6 +11,8 @@ from django.utils import timezone
 from todos import ledger
 from todos.indexes import NullsLastIndex
 from todos.ledger import TodoTag
+from todos.lists import Membership, TodoList  # noqa: F401 (models of this app)
+from todos.ordering import PositionField
 from todos.priority import Priority
 from todos.stats import stats_body
 from todos.tags import normalise_tags
@@ -153,6 +157,50 @@ class Todo(models.Model):
         related_name="todos",
         db_index=False,
     )
+    # Every todo is in a list of its owner's (todos.lists); the owner's
+    # Inbox unless said otherwise.
+    list = models.ForeignKey(
+        "todos.TodoList",
+        # Deleting a list deletes its todos through the ledger first
+        # (tombstones, counts); a database cascade would skip it.
+        on_delete=models.RESTRICT,
+        related_name="todos",
+        db_index=False,
+    )
+    # A subtask's parent, in the same list. Deleting a todo deletes its
+    # subtasks, through the ledger (todos.ledger); the foreign key still
+    # holds at commit.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="subtasks",
+        db_index=False,
+    )
+    # Its place among its siblings (same list and parent): todos.ordering.
+    position = PositionField(default="")
+    # Users by id, without a foreign key: a deleted account's id stays and
+    # renders as null, where a cascade or SET NULL would rewrite todos
+    # behind the ledger's back.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     title = models.CharField(max_length=500)
     # NULL and "" differ in the API: "no description" vs an empty one.
     description = models.CharField(  # noqa: DJ001
@@ -166,7 +214,7 @@ class Todo(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The tags in the order given; TodoTag rows index them for filters and
     # stats on every database (SQLite has no indexable JSON containment).
-    tags = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=builtins.list, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # The owner's change number (SyncState) of this todo's latest change:
@@ -205,6 +253,17 @@ class Todo(models.Model):
             ),
             # The change feed.
             models.Index(fields=["owner", "seq"], name="todo_owner_seq"),
+            # One list's todos (list=), newest first.
+            models.Index(
+                "list",
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="todo_list_created",
+            ),
+            # Manual order among siblings (ordering=position, a new todo
+            # last), and a todo's subtasks (parent=).
+            models.Index(fields=["list", "parent", "position"], name="todo_siblings"),
+            models.Index(fields=["parent", "position"], name="todo_parent"),
         ]
         constraints = [
             models.CheckConstraint(

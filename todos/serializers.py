@@ -1,3 +1,4 @@
+import builtins
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,6 +14,7 @@ from api.fields import (
     StrictIntegerField,
     literal,
 )
+from todos import placement
 from todos.models import Todo
 from todos.tags import MAX_TAG_LENGTH, MAX_TAGS, TAG_PATTERN, normalise_tags
 
@@ -69,9 +71,107 @@ class TagsField(serializers.Field):
         return list(value)
 
 
+class UserRefSerializer(serializers.Serializer):
+    """Who: a user as other members of a list see them."""
+
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+
+
+def user_ref(user):
+    return {"id": user.pk, "email": user.email, "name": user.name}
+
+
+class PeopleOf:
+    """
+    The users that todos name (assignees, creators) as user_ref()s: the
+    caller from the request, the others in one query, and none at all when,
+    as in one's own lists, every one of them is the caller.
+    """
+
+    def __init__(self, request, user_ids):
+        caller = request.user if request is not None else None
+        self.refs = {}
+        if caller is not None and caller.is_authenticated:
+            self.refs[caller.pk] = user_ref(caller)
+        wanted = {pk for pk in user_ids if pk is not None and pk not in self.refs}
+        if wanted:
+            from django.contrib.auth import get_user_model
+
+            found = get_user_model().objects.filter(pk__in=wanted)
+            self.refs.update(
+                {user.pk: user_ref(user) for user in found.only("id", "email", "name")}
+            )
+
+    @classmethod
+    def of_todos(cls, request, todos):
+        ids = [pk for todo in todos for pk in (todo.assignee_id, todo.created_by_id)]
+        return cls(request, ids)
+
+    def __getitem__(self, user_id):
+        # A deleted account's id renders as null (Todo.assignee has no key).
+        return None if user_id is None else self.refs.get(user_id)
+
+
+@extend_schema_field(UserRefSerializer(allow_null=True))
+class UserRefField(serializers.Field):
+    """A user the todo names, rendered as user_ref() (null if none or gone)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return getattr(instance, f"{self.source}_id")
+
+    def to_representation(self, user_id):
+        return PeopleOf(self.context.get("request"), [user_id])[user_id]
+
+
+class TodoPageSerializer(serializers.ListSerializer):
+    """Many todos: the users they name are looked up once for all of them."""
+
+    def to_representation(self, data):
+        todos = data.all() if hasattr(data, "all") else data
+        todos = list(todos)
+        people = PeopleOf.of_todos(self.context.get("request"), todos)
+        return [self.child.to_representation(todo, people) for todo in todos]
+
+
+def _list_id(**kwargs):
+    return StrictIntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
 class TodoSerializer(serializers.ModelSerializer):
     # Defaults apply on create and PUT (which replaces every writable field)
-    # but not on PATCH, which DRF validates as partial.
+    # but not on PATCH, which DRF validates as partial. A todo's place (list,
+    # parent) and assignee stay as they are unless given, on PUT too, so a
+    # client that knows nothing of lists never moves a todo.
+    list = _list_id(
+        source="list_id",
+        required=False,
+        help_text="The list it is in; on create, the caller's default list "
+        "unless given. Changing it moves the todo and its subtasks.",
+    )
+    parent = _list_id(
+        source="parent_id",
+        required=False,
+        allow_null=True,
+        help_text="The todo it is a subtask of, in the same list (null: none).",
+    )
+    position = serializers.CharField(
+        read_only=True,
+        help_text="Its place among its siblings (same list and parent): "
+        "compare positions as bytes; the server assigns them (see move).",
+    )
+    assignee = UserRefField(help_text="The member it is assigned to, if any.")
+    assignee_id = _list_id(
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text="Assign to this member of the list (null: to nobody).",
+    )
+    created_by = UserRefField(help_text="Who created it (null if since deleted).")
     title = StrictCharField(max_length=500)
     description = StrictCharField(
         max_length=2000,
@@ -83,12 +183,15 @@ class TodoSerializer(serializers.ModelSerializer):
     priority = PriorityField(default=Todo.Priority.MEDIUM)
     due_date = StrictDateField(allow_null=True, default=None)
     completed = StrictBooleanField(default=False)
-    tags = TagsField(default=list)
+    tags = TagsField(default=builtins.list)
 
     class Meta:
         model = Todo
         fields = (
             "id",
+            "list",
+            "parent",
+            "position",
             "title",
             "description",
             "priority",
@@ -96,20 +199,29 @@ class TodoSerializer(serializers.ModelSerializer):
             "completed",
             "completed_at",
             "tags",
+            "assignee",
+            "assignee_id",
+            "created_by",
             "created_at",
             "updated_at",
         )
         read_only_fields = ("id", "completed_at", "created_at", "updated_at")
+        list_serializer_class = TodoPageSerializer
 
-    def to_representation(self, todo):
+    def to_representation(self, todo, people=None):
         # Hand-written for speed: this runs for every todo of every list page,
         # feed page and bulk answer, and DRF's generic path (a deep copy of the
         # fields per serializer, then a lookup and a method call per field)
         # costs more than the whole rest of a list request. It must render
         # exactly what the declared fields would: todos/tests/test_serializers.py
         # holds it to that.
+        if people is None:
+            people = PeopleOf.of_todos(self.context.get("request"), [todo])
         return {
             "id": todo.pk,
+            "list": todo.list_id,
+            "parent": todo.parent_id,
+            "position": todo.position,
             "title": todo.title,
             "description": todo.description,
             "priority": Todo.Priority(todo.priority).label,
@@ -117,12 +229,20 @@ class TodoSerializer(serializers.ModelSerializer):
             "completed": todo.completed,
             "completed_at": _iso_datetime(todo.completed_at),
             "tags": list(todo.tags),
+            "assignee": people[todo.assignee_id],
+            "created_by": people[todo.created_by_id],
             "created_at": _iso_datetime(todo.created_at),
             "updated_at": _iso_datetime(todo.updated_at),
         }
 
     # Writes go in the ledger's Book the caller opened (todos.ledger), given
     # as the context's "book": the caller holds the lock for what it reads.
+
+    def validate(self, attrs):
+        """Where the todo goes: its list, parent and assignee (todos.placement)."""
+        user = self.context["request"].user
+        placement.check_place(user, self.instance, attrs)
+        return attrs
 
     def create(self, validated_data):
         return self.context["book"].save(Todo(**validated_data))
@@ -137,9 +257,16 @@ class TodoSerializer(serializers.ModelSerializer):
             # Nothing to write: the same version, the same ETag, no change
             # in the feed (a retried PATCH is harmless).
             return instance
+        book = self.context["book"]
+        moved = {"list_id", "parent_id"} & changed.keys()
         for field, value in changed.items():
             setattr(instance, field, value)
-        return self.context["book"].save(instance)
+        if moved:
+            instance.position = ""  # last among its new siblings
+        book.save(instance)
+        if "list_id" in changed:
+            placement.move_subtasks(book, instance)
+        return instance
 
 
 class PriorityCountsSerializer(serializers.Serializer):

@@ -40,38 +40,41 @@ def rebuild(owner_ids=None, models=None):
     rows = [
         stat_model(
             owner_id=row["owner_id"],
+            list_id=row["list_id"],
             dimension="priority",
             value=labels[row["priority"]],
             completed=row["completed"],
             n=row["n"],
         )
-        for row in todos.values("owner_id", "priority", "completed").annotate(
-            n=Count("pk")
-        )
+        for row in todos.values(
+            "owner_id", "list_id", "priority", "completed"
+        ).annotate(n=Count("pk"))
     ]
     rows += [
         stat_model(
             owner_id=row["owner_id"],
+            list_id=row["list_id"],
             dimension="due",
             value=iso_day(row["due_date"]),
             completed=row["completed"],
             n=row["n"],
         )
         for row in todos.filter(due_date__isnull=False)
-        .values("owner_id", "due_date", "completed")
+        .values("owner_id", "list_id", "due_date", "completed")
         .annotate(n=Count("pk"))
     ]
     rows += [
         stat_model(
             owner_id=row["owner_id"],
+            list_id=row["todo__list_id"],
             dimension="tag",
             value=row["name"],
             completed=row["todo__completed"],
             n=row["n"],
         )
-        for row in tags.values("owner_id", "name", "todo__completed").annotate(
-            n=Count("pk")
-        )
+        for row in tags.values(
+            "owner_id", "todo__list_id", "name", "todo__completed"
+        ).annotate(n=Count("pk"))
     ]
     stat_model.objects.bulk_create(rows, batch_size=2000)
 

@@ -165,14 +165,16 @@ def test_unchanged_patch_writes_nothing(client, todo_id):
 def test_delete_budget(client, todo_id):
     queries, _ = queries_of(client, "delete", f"/api/v1/todos/{todo_id}")
 
-    # 8 and a transaction: session (+ user), rate counter, the change number
-    # (write lock), the todo read under the lock, its tombstone, its tag rows,
-    # the todo, and (as the ledger's book closes) its stats counts.
+    # 9 and a transaction: session (+ user), rate counter, the change number
+    # (write lock), the todo read under the lock, its subtasks (to delete
+    # with it), its tombstone, its tag rows, the todo, and (as the ledger's
+    # book closes) its stats counts.
     assert queries == [
         SESSION,
         RATE,
         BEGIN,
         "INSERT todos_syncstate",
+        "SELECT todos_todo",
         "SELECT todos_todo",
         "INSERT todos_tombstone",
         "DELETE todos_todotag",

@@ -3,17 +3,70 @@
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Count
 
 import todos.indexes
 
 
 def count_existing_todos(apps, schema_editor):
     """Build the stats summary of the todos written before it existed."""
-    from todos import summary
-
-    summary.rebuild(
+    _rebuild(
         models=[apps.get_model("todos", name) for name in ("Todo", "TodoTag", "TodoStat")]
     )
+
+
+def _rebuild(owner_ids=None, models=None):
+    """
+    The summary as it was kept per user then (todos.summary.rebuild keeps
+    it per list now): a copy, so this migration keeps its meaning.
+    """
+    todo_model, tag_model, stat_model = models
+    todos = todo_model.objects.all()
+    tags = tag_model.objects.all()
+    stats = stat_model.objects.all()
+    if owner_ids is not None:
+        todos = todos.filter(owner_id__in=owner_ids)
+        tags = tags.filter(owner_id__in=owner_ids)
+        stats = stats.filter(owner_id__in=owner_ids)
+    stats.delete()
+    labels = {1: "low", 2: "medium", 3: "high"}
+    rows = [
+        stat_model(
+            owner_id=row["owner_id"],
+            dimension="priority",
+            value=labels[row["priority"]],
+            completed=row["completed"],
+            n=row["n"],
+        )
+        for row in todos.values("owner_id", "priority", "completed").annotate(
+            n=Count("pk")
+        )
+    ]
+    rows += [
+        stat_model(
+            owner_id=row["owner_id"],
+            dimension="due",
+            value=row["due_date"].isoformat(),
+            completed=row["completed"],
+            n=row["n"],
+        )
+        for row in todos.filter(due_date__isnull=False)
+        .values("owner_id", "due_date", "completed")
+        .annotate(n=Count("pk"))
+    ]
+    rows += [
+        stat_model(
+            owner_id=row["owner_id"],
+            dimension="tag",
+            value=row["name"],
+            completed=row["todo__completed"],
+            n=row["n"],
+        )
+        for row in tags.values("owner_id", "name", "todo__completed").annotate(
+            n=Count("pk")
+        )
+    ]
+    stat_model.objects.bulk_create(rows, batch_size=2000)
 
 
 class Migration(migrations.Migration):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from tqdm import tqdm
 
+from todos import ledger
 from todos.models import Todo
 
 DEMO_EMAIL = "demo@example.com"
@@ -137,6 +138,8 @@ class Command(BaseCommand):
         # ignore_conflicts: a concurrent run may have created some meanwhile.
         User.objects.bulk_create(new, ignore_conflicts=True)
         created = list(User.objects.filter(email__in=[user.email for user in new]))
+        for user in created:  # bulk_create() skipped User.save()
+            ledger.open_account(user.pk)
         self._create_todos(created, todos_each, rng)
         return created
 

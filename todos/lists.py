@@ -1,0 +1,95 @@
+"""
+Lists: every todo is in one, and every account has a default one (its
+Inbox). A Membership is a user's place in a list: their role and their own
+position of it in their order of lists; the owner is a member too.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from todos.ordering import PositionField
+
+DEFAULT_LIST_NAME = "Inbox"
+
+
+class Role(models.TextChoices):
+    OWNER = "owner"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+# What each role may do, from least to most.
+ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
+
+
+class TodoListQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(memberships__user=user)
+
+
+class TodoList(models.Model):
+    # No index of its own: the one-default constraint and (owner, seq) lead
+    # with it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="owned_lists",
+        db_index=False,
+    )
+    name = models.CharField(max_length=200)
+    color = models.CharField(max_length=7, null=True, blank=True)  # noqa: DJ001
+    is_default = models.BooleanField(default=False, editable=False)
+    archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    # The owner's change number of this list's latest change (todos.ledger),
+    # as a todo's: its version and its place in the change feed.
+    seq = models.BigIntegerField(default=0, editable=False)
+
+    objects = TodoListQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=Q(is_default=True),
+                name="todolist_one_default_per_owner",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "seq"], name="todolist_owner_seq")]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    list = models.ForeignKey(
+        TodoList, on_delete=models.CASCADE, related_name="memberships"
+    )
+    # Indexed by (user, position) below.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        db_index=False,
+    )
+    role = models.CharField(max_length=8, choices=Role.choices)
+    # The member's own order of their lists.
+    position = PositionField(default="")
+    joined_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["list", "user"], name="membership_once_per_list"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "position"], name="membership_user_position")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.list} as {self.role}"

@@ -1,0 +1,66 @@
+"""
+Manual order: a todo's (or a list's) `position` is a fractional key (the
+fractional-indexing package): a string between its neighbours' keys, so a
+move writes one row, and the order is the keys' byte order.
+
+Byte order, not the database's: PostgreSQL sorts text by its collation
+(en_US puts "a1" before "B0"), so the column is COLLATE "C" there; SQLite's
+default BINARY collation already sorts bytes.
+"""
+
+from django.db import models
+from fractional_indexing import generate_key_between, generate_n_keys_between
+
+# Keys grow by about one character per six insertions at the same place;
+# past this length the siblings are respaced (rare: it takes hundreds of
+# moves into one gap).
+MAX_POSITION_LENGTH = 64
+
+
+class PositionField(models.CharField):
+    """A fractional key, compared as bytes on every database."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_POSITION_LENGTH * 2)
+        kwargs.setdefault("editable", False)
+        super().__init__(**kwargs)
+
+    def db_parameters(self, connection):
+        parameters = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            parameters["collation"] = "C"
+        return parameters
+
+
+BASE_62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def at_end(number):
+    """
+    The key of a todo put last among its siblings by change number `number`,
+    with no look at the siblings: change numbers only grow under the owner's
+    lock, so this key is after every key its group holds. It is
+    fractional-indexing's key for an integer of 5 or more base-62 digits
+    ("e" and 5 digits, then "f" and 6, ...), after every 4-digit key the
+    lists migration gave (todos/migrations/0005_lists.py).
+    """
+    digits = ""
+    while number:
+        number, digit = divmod(number, 62)
+        digits = BASE_62[digit] + digits
+    digits = digits.rjust(5, "0")
+    return chr(ord("a") + len(digits) - 1) + digits
+
+
+def between(before, after):
+    """A key after `before` and before `after` (None: an open end)."""
+    return generate_key_between(before, after)
+
+
+def spaced(count, before=None, after=None):
+    """`count` keys in order between `before` and `after`."""
+    return generate_n_keys_between(before, after, count)
+
+
+def fits(key):
+    return len(key) <= MAX_POSITION_LENGTH

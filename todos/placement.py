@@ -1,0 +1,199 @@
+"""
+Where a todo sits: its list, its parent, its assignee and its position among
+its siblings, and the rules each obeys. The serializer (create, PUT, PATCH,
+bulk) and the move endpoint both check through here.
+"""
+
+from django.db import connection
+from rest_framework.exceptions import PermissionDenied, ValidationError
+
+from todos import ordering
+from todos.lists import ROLE_RANK, Membership, Role
+
+# Levels of todos in all: a top-level todo and four levels of subtasks.
+MAX_DEPTH = 5
+
+
+def _invalid(field, message):
+    return ValidationError({field: [message]})
+
+
+# --- lists -------------------------------------------------------------------
+
+
+def role_in(user, list_id):
+    """The user's role in list `list_id`, or None if they cannot see it."""
+    return (
+        Membership.objects.filter(list_id=list_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def require_writable(user, list_id, field="list"):
+    """
+    A list the user may write todos in. One they cannot see is a 400 naming
+    `field` that says the same as for a list that does not exist.
+    """
+    role = role_in(user, list_id)
+    if role is None:
+        raise _invalid(field, "No list with this id.")
+    if ROLE_RANK[role] < ROLE_RANK[Role.EDITOR]:
+        raise PermissionDenied("Viewers of this list cannot change its todos.")
+
+
+def require_member(list_id, user_id, field="assignee_id"):
+    if not Membership.objects.filter(list_id=list_id, user_id=user_id).exists():
+        raise _invalid(field, "Must be a member of the todo's list.")
+
+
+# --- parents -----------------------------------------------------------------
+
+
+def _todo_table():
+    from todos.models import Todo
+
+    return connection.ops.quote_name(Todo._meta.db_table)
+
+
+def ancestry(todo_id):
+    """`todo_id` and its ancestors, nearest first: [(id, list_id), ...]."""
+    table = _todo_table()
+    sql = f"""
+        WITH RECURSIVE chain(id, parent_id, list_id, depth) AS (
+            SELECT id, parent_id, list_id, 1 FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT t.id, t.parent_id, t.list_id, chain.depth + 1
+            FROM {table} t JOIN chain ON t.id = chain.parent_id
+            WHERE chain.depth <= %s
+        )
+        SELECT id, list_id FROM chain ORDER BY depth
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [todo_id, MAX_DEPTH])
+        return cursor.fetchall()
+
+
+def height(todo_id):
+    """Levels of `todo_id`'s subtree: 1 for a todo without subtasks."""
+    table = _todo_table()
+    sql = f"""
+        WITH RECURSIVE below(id, depth) AS (
+            SELECT id, 1 FROM {table} WHERE id = %s
+            UNION ALL
+            SELECT t.id, below.depth + 1 FROM {table} t
+            JOIN below ON t.parent_id = below.id
+            WHERE below.depth <= %s
+        )
+        SELECT MAX(depth) FROM below
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [todo_id, MAX_DEPTH])
+        return cursor.fetchone()[0] or 1
+
+
+def check_parent(todos, todo, parent_id, list_id, field="parent"):
+    """
+    That `parent_id` may be the parent of `todo` (None: a new todo) in list
+    `list_id`: a todo the caller sees (`todos`, their scoped queryset), in
+    the same list, not `todo` or one of its subtasks, and no deeper than
+    MAX_DEPTH levels with `todo`'s own subtasks.
+    """
+    if not todos.filter(pk=parent_id).exists():
+        raise _invalid(field, "No todo with this id.")
+    chain = ancestry(parent_id)
+    if chain[0][1] != list_id:
+        raise _invalid(field, "Must be a todo in the same list.")
+    if todo is not None and any(pk == todo.pk for pk, _ in chain):
+        raise _invalid(field, "A todo cannot be a subtask of itself or its subtasks.")
+    levels = len(chain) + (height(todo.pk) if todo is not None else 1)
+    if levels > MAX_DEPTH:
+        raise _invalid(field, f"Subtasks nest at most {MAX_DEPTH} levels deep.")
+
+
+# --- the place of a todo ------------------------------------------------------
+
+
+def check_place(user, todo, attrs):
+    """
+    Check, and complete, where a todo being created (`todo` None) or
+    changed goes, from its validated fields `attrs`: its list (the caller's
+    default list unless given), its parent and its assignee.
+    """
+    from todos.ledger import SyncState
+    from todos.models import Todo
+
+    moving = "list_id" in attrs and (todo is None or attrs["list_id"] != todo.list_id)
+    if moving:
+        require_writable(user, attrs["list_id"])
+    elif todo is None:
+        attrs["list_id"] = SyncState.objects.of(user).inbox_id
+    list_id = attrs["list_id"] if "list_id" in attrs else todo.list_id
+    if moving and todo is not None and "parent_id" not in attrs:
+        attrs["parent_id"] = None  # a subtask moved alone is top-level there
+    parent_id = attrs.get("parent_id")
+    if parent_id is not None and (moving or parent_id != todo.parent_id):
+        check_parent(Todo.objects.for_user(user), todo, parent_id, list_id)
+    if "assignee_id" in attrs:
+        assignee_id = attrs["assignee_id"]
+        unchanged = todo is not None and assignee_id == todo.assignee_id
+        if assignee_id is not None and (moving or not unchanged):
+            require_member(list_id, assignee_id)
+    elif moving and todo is not None and todo.assignee_id is not None:
+        if not Membership.objects.filter(
+            list_id=list_id, user_id=todo.assignee_id
+        ).exists():
+            attrs["assignee_id"] = None  # not a member where it goes
+
+
+def move_subtasks(book, todo):
+    """After `todo` moved to another list: its subtasks, to the same list."""
+    rows = book._descendants(type(todo), [todo.pk])
+    members = set(
+        Membership.objects.filter(list_id=todo.list_id).values_list(
+            "user_id", flat=True
+        )
+    )
+    subtasks = type(todo).objects.filter(pk__in=[row["pk"] for row in rows])
+    for subtask in subtasks:
+        subtask.list_id = todo.list_id
+        if subtask.assignee_id not in members:
+            subtask.assignee_id = None
+        book.save(subtask)
+
+
+# --- positions ---------------------------------------------------------------
+
+
+def position_after(book, model, list_id, parent_id, after, moving=None):
+    """
+    A position right after sibling `after` (None: first) under `parent_id`
+    in `list_id`, for `moving` (a todo already there, left out). Writes go
+    in `book`, which holds the lock the siblings' order depends on.
+    """
+    siblings = model._base_manager.filter(list_id=list_id, parent_id=parent_id)
+    if moving is not None:
+        siblings = siblings.exclude(pk=moving.pk)
+    keys = siblings.order_by("position").values_list("position", flat=True)
+    before = after.position if after is not None else None
+    following = keys.filter(position__gt=before) if before else keys
+    key = ordering.between(before, following.first())
+    return key if ordering.fits(key) else _respace(book, siblings, after)
+
+
+def _respace(book, siblings, after):
+    """
+    Keys grown too long in one gap (hundreds of moves into one place): give
+    the siblings fresh, short keys in their order, each a change in the
+    feed, and return a free one right after `after`. The one case where a
+    move rewrites more than the todo moved.
+    """
+    rows = list(siblings.order_by("position", "pk"))
+    keys = iter(ordering.spaced(len(rows) + 1))
+    free = next(keys) if after is None else None
+    for row in rows:
+        row.position = next(keys)
+        book.save(row, update_fields=["position"])
+        if after is not None and row.pk == after.pk:
+            free = next(keys)
+    return free

@@ -131,11 +131,11 @@ def seed(scale, seed_value=20261124):
             for user_id in range(1, len(users) + 1):
                 copy.write_row((user_id, user_id, "Inbox", True, False, now, now, 0))
         with cursor.copy(
-            "COPY todos_membership (id, list_id, user_id, role, position, joined_at) "
-            "FROM STDIN"
+            "COPY todos_membership (id, list_id, user_id, role, position, joined_at, "
+            "seq) FROM STDIN"
         ) as copy:
             for user_id in range(1, len(users) + 1):
-                copy.write_row((user_id, user_id, user_id, "owner", "a0", now))
+                copy.write_row((user_id, user_id, user_id, "owner", "a0", now, 0))
         todo_id = tag_id = 0
         todo_started = time.monotonic()
         with cursor.copy(

@@ -1,3 +1,5 @@
+import re
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -75,7 +77,91 @@ class TagFilter(django_filters.Filter):
     field_class = TagListField
 
 
-ORDERING_FIELDS = ("created_at", "updated_at", "due_date", "priority", "title")
+# Ids in a query parameter: ASCII digits (not "²"), of a size ids have.
+_ID = re.compile(r"[0-9]{1,18}")
+MAX_IDS = 100
+
+
+class IdListField(forms.Field):
+    """One or more ids (`list=3&list=5` or `list=3,5`)."""
+
+    widget = MultiValueWidget
+
+    def to_python(self, value):
+        ids = [part for part in value or [] if part]
+        if len(ids) > MAX_IDS:
+            raise ValidationError(
+                "At most %(n)d ids.", code="max_length", params={"n": MAX_IDS}
+            )
+        for part in ids:
+            if not _ID.fullmatch(part):
+                raise ValidationError(
+                    "%(value)r is not an id.", code="invalid", params={"value": part}
+                )
+        return [int(part) for part in ids]
+
+
+@extend_schema_field(
+    {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": MAX_IDS}
+)
+class IdListFilter(django_filters.Filter):
+    field_class = IdListField
+
+
+class IdOrWordField(forms.Field):
+    """An id, or one of the field's words (`none`, `me`)."""
+
+    def __init__(self, *, words=(), **kwargs):
+        self.words = words
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        if value in self.words or _ID.fullmatch(value):
+            return value if value in self.words else int(value)
+        choices = " or ".join(("an id", *self.words))
+        raise ValidationError(
+            "Must be %(choices)s.", code="invalid", params={"choices": choices}
+        )
+
+
+class IdOrWordFilter(django_filters.Filter):
+    field_class = IdOrWordField
+    words = ()
+
+    def __init__(self, **kwargs):
+        super().__init__(words=self.words, **kwargs)
+
+
+def _id_or(*words):
+    return {
+        "oneOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "string", "enum": list(words)},
+        ]
+    }
+
+
+@extend_schema_field(_id_or("none"))
+class ParentFilter(IdOrWordFilter):
+    words = ("none",)
+
+
+@extend_schema_field(_id_or("me", "none"))
+class AssigneeFilter(IdOrWordFilter):
+    words = ("me", "none")
+
+
+ORDERING_FIELDS = (
+    "created_at",
+    "updated_at",
+    "due_date",
+    "priority",
+    "title",
+    "position",
+)
 ORDERING_CHOICES = [f"{sign}{name}" for name in ORDERING_FIELDS for sign in ("", "-")]
 
 
@@ -182,6 +268,20 @@ class TodoFilter(django_filters.FilterSet):
         help_text="Not completed and due before today in the user's time zone (true), "
         "or every other todo (false).",
     )
+    list = IdListFilter(
+        field_name="list_id",
+        lookup_expr="in",
+        help_text="One or more lists (`list=3&list=5` or `list=3,5`); without "
+        "it, every list the caller can see that is not archived.",
+    )
+    parent = ParentFilter(
+        method="filter_parent",
+        help_text="The direct subtasks of this todo, or `none`: top-level todos only.",
+    )
+    assignee = AssigneeFilter(
+        method="filter_assignee",
+        help_text="Assigned to this user, to the caller (`me`), or to nobody (`none`).",
+    )
     search = SearchFilter(
         method="filter_search",
         max_length=MAX_SEARCH_LENGTH,
@@ -206,6 +306,18 @@ class TodoFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         today = self.request.user.today()
         return queryset.overdue(today) if value else queryset.not_overdue(today)
+
+    def filter_parent(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(parent__isnull=True)
+        return queryset.filter(parent_id=value)
+
+    def filter_assignee(self, queryset, name, value):
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        return queryset.filter(
+            assignee_id=self.request.user.pk if value == "me" else value
+        )
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)

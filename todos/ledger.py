@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import connection, models, router, transaction
 from django.db.models.deletion import Collector
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from todos import ordering
@@ -58,6 +59,16 @@ class SyncStateManager(models.Manager):
         with connection.cursor() as cursor:
             cursor.execute(sql, [user_id, by, grow])
             return cursor.fetchone()[0]
+
+    def count_archived(self, user_id):
+        """Recount the user's archived lists (SyncState.archived)."""
+        from todos.lists import TodoList
+
+        archived = TodoList.objects.filter(owner_id=user_id, archived=True)
+        counted = archived.order_by().values("owner_id").annotate(n=models.Count("pk"))
+        self.filter(user_id=user_id).update(
+            archived=Coalesce(models.Subquery(counted.values("n")), 0)
+        )
 
     def of(self, user):
         """
@@ -323,6 +334,7 @@ class Book:
         self._growth = 0
         self._counts = Counter()
         self._inbox_id = None
+        self._lists_changed = False
 
     def save(self, todo, **kwargs):
         """
@@ -411,7 +423,14 @@ class Book:
             raise ValueError("A list is written in its owner's book.")
         todo_list.seq = self._next_number()
         todo_list.save(**kwargs)
+        self._lists_changed = True
         return todo_list
+
+    def save_membership(self, membership, **kwargs):
+        """A member's place in a list of this user's (their order, their role)."""
+        membership.seq = self._next_number()
+        membership.save(**kwargs)
+        return membership
 
     def create_list(self, todo_list):
         """A new list of this user's, last in their order of lists."""
@@ -450,6 +469,7 @@ class Book:
             seq=self._next_number(),
         )
         todo_list.delete()
+        self._lists_changed = True
 
     def close(self):
         """Settle the count and the summary (nothing if the writes roll back)."""
@@ -461,6 +481,9 @@ class Book:
             self._counted_growth = self._growth
         _record({self.user_id: self._counts})
         self._counts = Counter()
+        if self._lists_changed:
+            SyncState.objects.count_archived(self.user_id)
+            self._lists_changed = False
 
     def _place_new(self, todo):
         """A new todo is in its owner's Inbox, made by its owner, unless said."""

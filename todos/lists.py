@@ -6,7 +6,8 @@ position of it in their order of lists; the owner is a member too.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from todos.ordering import PositionField
@@ -65,6 +66,38 @@ class TodoList(models.Model):
         return self.name
 
 
+class MembershipQuerySet(models.QuerySet):
+    def shown_to(self, user):
+        """
+        The user's memberships in their order of lists, each with its list,
+        the list's owner and its counts: one query for a page of lists.
+        """
+        from todos.ledger import TodoStat
+
+        counts = TodoStat.objects.filter(
+            owner_id=OuterRef("list__owner_id"),
+            list_id=OuterRef("list_id"),
+            dimension="priority",
+        )
+        return (
+            self.filter(user=user)
+            .select_related("list__owner")
+            .annotate(
+                member_count=_sum(
+                    Membership.objects.filter(list_id=OuterRef("list_id")), Value(1)
+                ),
+                todo_count=_sum(counts, "n"),
+                open_count=_sum(counts.filter(completed=False), "n"),
+            )
+            .order_by("position", "list__created_at", "list_id")
+        )
+
+
+def _sum(queryset, expression):
+    total = queryset.order_by().values("list_id").annotate(total=Sum(expression))
+    return Coalesce(Subquery(total.values("total")), 0)
+
+
 class Membership(models.Model):
     list = models.ForeignKey(
         TodoList, on_delete=models.CASCADE, related_name="memberships"
@@ -80,6 +113,11 @@ class Membership(models.Model):
     # The member's own order of their lists.
     position = PositionField(default="")
     joined_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The list owner's change number of this membership's latest change (a
+    # move in the member's order, a new role): the list's version for them.
+    seq = models.BigIntegerField(default=0, editable=False)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -64,3 +64,20 @@ def spaced(count, before=None, after=None):
 
 def fits(key):
     return len(key) <= MAX_POSITION_LENGTH
+
+
+def respaced(rows, after):
+    """
+    Fresh, short keys for `rows` (in their order, each with a `position`),
+    leaving a free key right after row `after` (None: first): sets each
+    row's position and returns the free key. For a gap whose keys grew past
+    MAX_POSITION_LENGTH (hundreds of moves into one place); the caller saves
+    the rows.
+    """
+    keys = iter(spaced(len(rows) + 1))
+    free = next(keys) if after is None else None
+    for row in rows:
+        row.position = next(keys)
+        if after is not None and row.pk == after.pk:
+            free = next(keys)
+    return free

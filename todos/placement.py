@@ -132,7 +132,9 @@ def check_place(user, todo, attrs):
     if moving and todo is not None and "parent_id" not in attrs:
         attrs["parent_id"] = None  # a subtask moved alone is top-level there
     parent_id = attrs.get("parent_id")
-    if parent_id is not None and (moving or parent_id != todo.parent_id):
+    if parent_id is not None and (
+        moving or todo is None or parent_id != todo.parent_id
+    ):
         check_parent(Todo.objects.for_user(user), todo, parent_id, list_id)
     if "assignee_id" in attrs:
         assignee_id = attrs["assignee_id"]
@@ -182,18 +184,9 @@ def position_after(book, model, list_id, parent_id, after, moving=None):
 
 
 def _respace(book, siblings, after):
-    """
-    Keys grown too long in one gap (hundreds of moves into one place): give
-    the siblings fresh, short keys in their order, each a change in the
-    feed, and return a free one right after `after`. The one case where a
-    move rewrites more than the todo moved.
-    """
+    """The siblings respaced (ordering.respaced), each a change in the feed."""
     rows = list(siblings.order_by("position", "pk"))
-    keys = iter(ordering.spaced(len(rows) + 1))
-    free = next(keys) if after is None else None
+    free = ordering.respaced(rows, after)
     for row in rows:
-        row.position = next(keys)
         book.save(row, update_fields=["position"])
-        if after is not None and row.pk == after.pk:
-            free = next(keys)
     return free

@@ -269,6 +269,26 @@ class TodoSerializer(serializers.ModelSerializer):
         return instance
 
 
+class MoveTodoSerializer(serializers.Serializer):
+    list = _list_id(
+        source="list_id",
+        required=False,
+        help_text="The list to move it to (with its subtasks); default: its own.",
+    )
+    parent = _list_id(
+        source="parent_id",
+        required=False,
+        allow_null=True,
+        help_text="The todo to make it a subtask of (null: top level); default: "
+        "its parent, or top level when it changes list.",
+    )
+    after = _list_id(
+        allow_null=True,
+        help_text="The sibling (same list and parent) to put it right after; "
+        "null: first.",
+    )
+
+
 class PriorityCountsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     completed = serializers.IntegerField()

@@ -79,16 +79,20 @@ def rebuild(owner_ids=None, models=None):
     stat_model.objects.bulk_create(rows, batch_size=2000)
 
 
-def stats_of(user, today):
-    """The stats of all of `user`'s todos, from the summary: one small query."""
+def stats_of(user, today, hide_archived=False):
+    """
+    The stats of all of `user`'s todos (but those in archived lists, with
+    `hide_archived`), from the summary: one small query.
+    """
     today = today.isoformat()
     totals = Counter()
     by_priority = {priority.label: Counter() for priority in Priority}
     by_tag = {}
     overdue = due_today = 0
-    rows = TodoStat.objects.filter(owner=user, n__gt=0).values_list(
-        "dimension", "value", "completed", "n"
-    )
+    rows = TodoStat.objects.filter(owner=user, n__gt=0)
+    if hide_archived:
+        rows = rows.filter(list__archived=False)
+    rows = rows.values_list("dimension", "value", "completed", "n")
     for dimension, value, completed, n in rows:
         if dimension == "priority":
             group = by_priority[value]

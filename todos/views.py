@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -18,7 +19,7 @@ from api.schema import (
     problems,
     replayed_header,
 )
-from todos import ledger, summary
+from todos import ledger, placement, summary
 from todos.bulk import Batch
 from todos.feed import (
     DEFAULT_LIMIT,
@@ -34,6 +35,7 @@ from todos.serializers import (
     BulkRequestSerializer,
     BulkResponseSerializer,
     ChangeFeedSerializer,
+    MoveTodoSerializer,
     TodoSerializer,
     TodoStatsSerializer,
 )
@@ -91,7 +93,11 @@ class TodoViewSet(viewsets.ModelViewSet):
         # The list's filters select todos for the list and stats; a single
         # todo is addressed by its id alone. Without any filter parameter the
         # FilterSet (a form built and validated per request) is skipped.
-        if self.action not in ("list", "stats") or not self.filtered:
+        if self.action not in ("list", "stats"):
+            return queryset
+        if self.hides_archived:
+            queryset = queryset.filter(list__archived=False)
+        if not self.filtered:
             return queryset
         return super().filter_queryset(queryset)
 
@@ -101,9 +107,19 @@ class TodoViewSet(viewsets.ModelViewSet):
         params = self.request.query_params
         return any(name in params for name in TodoFilter.base_filters)
 
+    @property
+    def hides_archived(self):
+        """
+        Whether archived lists' todos are left out here: unless `list=`
+        names lists, and only if the caller has any (known from their sync
+        state, which came with the session: no query).
+        """
+        names_lists = any(self.request.query_params.getlist("list"))
+        return not names_lists and SyncState.objects.of(self.request.user).archived > 0
+
     def get_object(self):
         todo = super().get_object()
-        if self.request.method in ("PUT", "PATCH", "DELETE"):
+        if self.request.method in ("PUT", "PATCH", "DELETE") or self.action == "move":
             require_if_match(self.request, todo_etag(todo))
         return todo
 
@@ -142,7 +158,7 @@ class TodoViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         def answer(todos):
-            if not self.filtered:
+            if not self.filtered and not self.hides_archived:
                 total = SyncState.objects.of(request.user).todos
                 todos = todos.with_known_count(total)
             page = self.paginate_queryset(todos)
@@ -165,7 +181,8 @@ class TodoViewSet(viewsets.ModelViewSet):
             if self.filtered:
                 return Response(todos.stats(today=today))
             # All of the user's todos: the maintained summary, one small query.
-            return Response(summary.stats_of(request.user, today))
+            hidden = self.hides_archived
+            return Response(summary.stats_of(request.user, today, hidden))
 
         return self._collection(request, answer)
 
@@ -220,6 +237,57 @@ class TodoViewSet(viewsets.ModelViewSet):
         with self.writing(growth=-1) as book:
             book.delete(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Move a todo",
+        description="Puts the todo right after the sibling `after` (null: "
+        "first) under `parent` in `list`, as a user drags it into place: one "
+        "change. Moving it to another list moves its subtasks too. With "
+        "If-Match, only if the todo is unchanged.",
+        request=MoveTodoSerializer,
+        parameters=[IF_MATCH, etag_header(200)],
+        responses=WRITE_ANSWER,
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def move(self, request, pk=None):
+        move = MoveTodoSerializer(data=request.data)
+        move.is_valid(raise_exception=True)
+        with self.writing() as book:
+            todo = self.get_object()
+            place = dict(move.validated_data)
+            after_id = place.pop("after")
+            placement.check_place(request.user, todo, place)
+            list_id = place.get("list_id", todo.list_id)
+            parent_id = place.get("parent_id", todo.parent_id)
+            after = None
+            if after_id is not None:
+                after = (
+                    self.get_queryset()
+                    .filter(list_id=list_id, parent_id=parent_id, pk=after_id)
+                    .exclude(pk=todo.pk)
+                    .first()
+                )
+                if after is None:
+                    raise ValidationError(
+                        {
+                            "after": [
+                                "Must be another todo under the same list and parent."
+                            ]
+                        }
+                    )
+            moved_list = list_id != todo.list_id
+            todo.list_id, todo.parent_id = list_id, parent_id
+            if "assignee_id" in place:
+                todo.assignee_id = place["assignee_id"]
+            todo.position = placement.position_after(
+                book, Todo, list_id, parent_id, after, moving=todo
+            )
+            book.save(todo)
+            if moved_list:
+                placement.move_subtasks(book, todo)
+        return Response(
+            self.get_serializer(todo).data, headers={"ETag": todo_etag(todo)}
+        )
 
     # --- sync ----------------------------------------------------------------
 

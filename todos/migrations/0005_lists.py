@@ -52,8 +52,8 @@ def move_todos_into_inboxes(apps, schema_editor):
             [True, False, now, now],
         ),
         (
-            f"INSERT INTO {members} (list_id, user_id, role, position, joined_at)"
-            f" SELECT id, owner_id, 'owner', 'a0', %s FROM {lists}",
+            f"INSERT INTO {members} (list_id, user_id, role, position, joined_at,"
+            f" seq) SELECT id, owner_id, 'owner', 'a0', %s, 0 FROM {lists}",
             [now],
         ),
         (
@@ -109,6 +109,7 @@ class Migration(migrations.Migration):
                 ('role', models.CharField(choices=[('owner', 'Owner'), ('editor', 'Editor'), ('viewer', 'Viewer')], max_length=8)),
                 ('position', todos.ordering.PositionField(default='', editable=False, max_length=128)),
                 ('joined_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ('seq', models.BigIntegerField(default=0, editable=False)),
             ],
         ),
         migrations.CreateModel(

@@ -1,0 +1,112 @@
+"""Lists as the API shows them: the list, and the caller's place in it."""
+
+import hashlib
+import json
+import re
+
+from rest_framework import serializers
+
+from api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from todos.lists import Role, TodoList
+from todos.serializers import UserRefSerializer, _iso_datetime, user_ref
+
+COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
+
+
+class TodoListSerializer(serializers.ModelSerializer):
+    """
+    Renders a Membership (the caller's) with its list; writes the list.
+    Defaults apply on create and PUT, not on PATCH.
+    """
+
+    name = StrictCharField(max_length=200, help_text="1-200 characters, trimmed.")
+    color = StrictCharField(
+        allow_null=True,
+        default=None,
+        max_length=7,
+        help_text="null, or a color as `#rrggbb`.",
+    )
+    archived = StrictBooleanField(
+        default=False,
+        help_text="An archived list's todos are left out of the todo list and "
+        "stats unless `list=` names it.",
+    )
+    position = serializers.CharField(
+        read_only=True,
+        help_text="Its place in the caller's own order of lists: compare as "
+        "bytes; the server assigns it (see move).",
+    )
+    is_default = serializers.BooleanField(
+        read_only=True,
+        help_text="The account's default list (its Inbox): never deleted or shared.",
+    )
+    role = serializers.ChoiceField(
+        choices=Role.choices, read_only=True, help_text="The caller's role."
+    )
+    owner = UserRefSerializer(read_only=True)
+    member_count = serializers.IntegerField(
+        read_only=True, help_text="Members, the owner included."
+    )
+    todo_count = serializers.IntegerField(read_only=True)
+    open_count = serializers.IntegerField(
+        read_only=True, help_text="Todos not completed."
+    )
+
+    class Meta:
+        model = TodoList
+        fields = (
+            "id",
+            "name",
+            "color",
+            "position",
+            "is_default",
+            "archived",
+            "role",
+            "owner",
+            "member_count",
+            "todo_count",
+            "open_count",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = ("id", "created_at", "updated_at")
+
+    def validate_color(self, value):
+        if value is not None and not re.fullmatch(COLOR_PATTERN, value):
+            raise serializers.ValidationError("Must be null or a color as #rrggbb.")
+        return value.lower() if value else value
+
+    def to_representation(self, membership):
+        # From the membership the views load (todos.lists_query.shown_to),
+        # which carries the list, its owner and its counts.
+        todo_list = membership.list
+        return {
+            "id": todo_list.pk,
+            "name": todo_list.name,
+            "color": todo_list.color,
+            "position": membership.position,
+            "is_default": todo_list.is_default,
+            "archived": todo_list.archived,
+            "role": membership.role,
+            "owner": user_ref(todo_list.owner),
+            "member_count": membership.member_count,
+            "todo_count": membership.todo_count,
+            "open_count": membership.open_count,
+            "created_at": _iso_datetime(todo_list.created_at),
+            "updated_at": _iso_datetime(todo_list.updated_at),
+        }
+
+
+def list_etag(body):
+    """A list's ETag: its representation (counts and the caller's place too)."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+
+
+class MoveListSerializer(serializers.Serializer):
+    after = StrictIntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        allow_null=True,
+        help_text="The id of the list to put it right after; null: first.",
+    )

@@ -6,6 +6,8 @@ and 1, IntegerField takes "7". A JSON API with a schema refuses a value of the
 wrong type instead, with a message naming the field.
 """
 
+import datetime
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -86,3 +88,11 @@ def literal(*values, **kwargs):
             return super().to_internal_value(data)
 
     return Literal(choices=values, **kwargs)
+
+
+def iso_datetime(value):
+    """As DRF's DateTimeField renders with USE_TZ and TIME_ZONE = "UTC"."""
+    if value is None:
+        return None
+    text = value.astimezone(datetime.UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text

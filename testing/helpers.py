@@ -34,6 +34,11 @@ def assert_problem(response, status, field=None):
     return body
 
 
+def todo_changes(feed_page):
+    """The changes of todos in a page of GET todos/changes (lists left out)."""
+    return [change for change in feed_page["changes"] if change["type"] == "todo"]
+
+
 def declared_rendering(todo):
     """
     `todo` as TodoSerializer's declared fields render it through DRF's generic

@@ -497,6 +497,8 @@ SPECTACULAR_SETTINGS = {
         "OpCreateEnum": ["create"],
         "OpUpdateEnum": ["update"],
         "OpDeleteEnum": ["delete"],
+        "TypeTodoEnum": ["todo"],
+        "TypeListEnum": ["list"],
         "OpUpsertEnum": ["upsert"],
     },
     # The schema and docs pages are public; credentials sent to them are ignored.

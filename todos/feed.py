@@ -14,13 +14,17 @@ sequence (todos.ledger, which also serialises the user's writes), so:
 import base64
 import binascii
 import hashlib
+import json
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Greatest
 from rest_framework.exceptions import ValidationError
 
 from api.exceptions import Gone
 from api.params import whole_number
 from todos.ledger import SyncState, Tombstone
+from todos.lists import Membership
 from todos.models import Todo
 
 # Part of every collection ETag: bump it when a representation changes, so
@@ -76,15 +80,19 @@ def decode_cursor(cursor):
 
 @dataclass
 class ChangePage:
-    changes: list  # (seq, Todo or Tombstone), oldest first
+    changes: list  # (seq, Todo, Membership or Tombstone), oldest first
     cursor: str
     has_more: bool
+    # Lists whose todos changed in the page, as they are now (their counts).
+    current_lists: list
 
 
 def change_page(user, cursor, limit):
     """
-    The changes to `user`'s todos after `cursor` (None: every current todo),
-    at most `limit`. Three queries, whatever the size of the page.
+    The changes to what `user` sees after `cursor` (None: every current
+    list and todo), at most `limit`: todos, their deletions, lists (a change
+    of the list or of the user's place in it) and list deletions, in
+    change-number order. Four queries, whatever the size of the page.
     """
     state = SyncState.objects.of(user)
     after = None if cursor is None else decode_cursor(cursor)
@@ -93,40 +101,93 @@ def change_page(user, cursor, limit):
             "This cursor is older than the deletions kept (or unknown): "
             "start again without a cursor."
         )
-    todos = Todo.objects.for_user(user).filter(seq__lte=state.seq).order_by("seq")
+    since = 0 if after is None else after
+    todos = Todo.objects.for_user(user).filter(seq__gt=since, seq__lte=state.seq)
+    items = [(todo.seq, todo) for todo in todos.order_by("seq")[: limit + 1]]
     if after is not None:
-        todos = todos.filter(seq__gt=after)
-    items = [(todo.seq, todo) for todo in todos[: limit + 1]]
-    if after is not None:
-        # A first sync (no cursor) is the current todos alone: there is
-        # nothing to delete on a client that has none.
-        graves = Tombstone.objects.filter(
-            owner=user, seq__gt=after, seq__lte=state.seq
-        ).order_by("seq")
+        # A first sync (no cursor) is what is there now: there is nothing to
+        # delete on a client that has nothing.
+        graves = (
+            Tombstone.objects.filter(owner=user, seq__gt=after, seq__lte=state.seq)
+            .annotate(
+                kept=Exists(Todo.objects.for_user(user).filter(pk=OuterRef("todo_id")))
+            )
+            .order_by("seq")
+        )
+        # A grave of a todo the user still sees (it moved between their own
+        # lists) pages like any change but shows as none: the todo's upsert,
+        # later in the feed, says where it went (feed_body).
         items += [(grave.seq, grave) for grave in graves[: limit + 1]]
+    # Lists that changed, and (in the same query) those whose todos did:
+    # their counts move with their todos.
+    touched = {item.list_id for _, item in items}
+    changed = Q(version__gt=since, version__lte=state.seq)
+    memberships = (
+        Membership.objects.shown_to(user)
+        .annotate(version=Greatest("list__seq", "seq"))
+        .filter(changed | Q(list_id__in=touched))
+        .order_by("version")
+    )
+    lists = list(memberships[: limit + 1 + len(touched)])
+    items += [
+        (shown.version, shown) for shown in lists if since < shown.version <= state.seq
+    ]
     items.sort(key=lambda item: item[0])
     has_more = len(items) > limit
     items = items[:limit]
     # Complete: everything up to the state read first has been handed over.
     last = items[-1][0] if has_more else state.seq
-    return ChangePage(changes=items, cursor=encode_cursor(last), has_more=has_more)
+    in_page = {item.list_id for _, item in items if isinstance(item, Membership)}
+    in_page |= {
+        item.todo_id
+        for _, item in items
+        if isinstance(item, Tombstone) and item.kind == "list"
+    }
+    touched = {item.list_id for _, item in items} - in_page
+    return ChangePage(
+        changes=items,
+        cursor=encode_cursor(last),
+        has_more=has_more,
+        current_lists=[shown for shown in lists if shown.list_id in touched],
+    )
 
 
-def feed_body(user, params, render):
+def feed_body(user, params, render, render_lists):
     """
     The answer to GET todos/changes: a page of changes after the `cursor`
-    parameter, the todos rendered by `render(todos)` (one call per page).
+    parameter, the todos rendered by `render(todos)` and the lists by
+    `render_lists(memberships)` (one call each per page). The page ends with
+    the lists whose todos it changed, as they are now, so that a client
+    holds their counts right.
     """
     page = change_page(user, params.get("cursor") or None, parse_limit(params))
-    upserts = [item for _, item in page.changes if isinstance(item, Todo)]
-    rendered = iter(render(upserts))
-    changes = [
-        {"op": "upsert", "todo": next(rendered), "etag": todo_etag(item)}
-        if isinstance(item, Todo)
-        else {"op": "delete", "id": item.todo_id}
-        for _, item in page.changes
-    ]
+    todos = [item for _, item in page.changes if isinstance(item, Todo)]
+    shown = [item for _, item in page.changes if isinstance(item, Membership)]
+    rendered_todos = iter(render(todos))
+    rendered_lists = iter(render_lists(shown + page.current_lists))
+    changes = []
+    for _, item in page.changes:
+        if isinstance(item, Todo):
+            body = next(rendered_todos)
+            changes.append(
+                {"type": "todo", "op": "upsert", "todo": body, "etag": todo_etag(item)}
+            )
+        elif isinstance(item, Membership):
+            changes.append(_list_upsert(next(rendered_lists)))
+        elif not (item.kind == "todo" and item.kept):
+            changes.append({"type": item.kind, "op": "delete", "id": item.todo_id})
+    changes += [_list_upsert(body) for body in rendered_lists]
     return {"changes": changes, "cursor": page.cursor, "has_more": page.has_more}
+
+
+def _list_upsert(body):
+    return {"type": "list", "op": "upsert", "list": body, "etag": list_etag(body)}
+
+
+def list_etag(body):
+    """A list's ETag: its representation (counts and the caller's place too)."""
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
 
 def parse_limit(params):

@@ -1,14 +1,17 @@
 """Lists as the API shows them: the list, and the caller's place in it."""
 
-import hashlib
-import json
 import re
 
 from rest_framework import serializers
 
-from api.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    iso_datetime,
+)
 from todos.lists import Role, TodoList
-from todos.serializers import UserRefSerializer, _iso_datetime, user_ref
+from todos.people import UserRefSerializer, user_ref
 
 COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 
@@ -92,15 +95,9 @@ class TodoListSerializer(serializers.ModelSerializer):
             "member_count": membership.member_count,
             "todo_count": membership.todo_count,
             "open_count": membership.open_count,
-            "created_at": _iso_datetime(todo_list.created_at),
-            "updated_at": _iso_datetime(todo_list.updated_at),
+            "created_at": iso_datetime(todo_list.created_at),
+            "updated_at": iso_datetime(todo_list.updated_at),
         }
-
-
-def list_etag(body):
-    """A list's ETag: its representation (counts and the caller's place too)."""
-    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
 
 
 class MoveListSerializer(serializers.Serializer):

@@ -20,9 +20,9 @@ from api.schema import (
     replayed_header,
 )
 from todos import ledger, ordering
-from todos.feed import collection_etag
+from todos.feed import collection_etag, list_etag
 from todos.ledger import SyncState
-from todos.list_serializers import MoveListSerializer, TodoListSerializer, list_etag
+from todos.list_serializers import MoveListSerializer, TodoListSerializer
 from todos.lists import Membership, Role, TodoList
 
 WRITE_ANSWER = {200: TodoListSerializer, **problems(409, 412)}

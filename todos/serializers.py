@@ -1,5 +1,4 @@
 import builtins
-import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
@@ -12,20 +11,14 @@ from api.fields import (
     StrictCharField,
     StrictDateField,
     StrictIntegerField,
+    iso_datetime,
     literal,
 )
 from todos import placement
+from todos.list_serializers import TodoListSerializer
 from todos.models import Todo
+from todos.people import PeopleOf, UserRefField
 from todos.tags import MAX_TAG_LENGTH, MAX_TAGS, TAG_PATTERN, normalise_tags
-
-
-def _iso_datetime(value):
-    """As DRF's DateTimeField renders with USE_TZ and TIME_ZONE = "UTC"."""
-    if value is None:
-        return None
-    text = value.astimezone(datetime.UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
 
 TAG_SCHEMA = {
     "type": "string",
@@ -69,63 +62,6 @@ class TagsField(serializers.Field):
 
     def to_representation(self, value):
         return list(value)
-
-
-class UserRefSerializer(serializers.Serializer):
-    """Who: a user as other members of a list see them."""
-
-    id = serializers.IntegerField()
-    email = serializers.EmailField()
-    name = serializers.CharField()
-
-
-def user_ref(user):
-    return {"id": user.pk, "email": user.email, "name": user.name}
-
-
-class PeopleOf:
-    """
-    The users that todos name (assignees, creators) as user_ref()s: the
-    caller from the request, the others in one query, and none at all when,
-    as in one's own lists, every one of them is the caller.
-    """
-
-    def __init__(self, request, user_ids):
-        caller = request.user if request is not None else None
-        self.refs = {}
-        if caller is not None and caller.is_authenticated:
-            self.refs[caller.pk] = user_ref(caller)
-        wanted = {pk for pk in user_ids if pk is not None and pk not in self.refs}
-        if wanted:
-            from django.contrib.auth import get_user_model
-
-            found = get_user_model().objects.filter(pk__in=wanted)
-            self.refs.update(
-                {user.pk: user_ref(user) for user in found.only("id", "email", "name")}
-            )
-
-    @classmethod
-    def of_todos(cls, request, todos):
-        ids = [pk for todo in todos for pk in (todo.assignee_id, todo.created_by_id)]
-        return cls(request, ids)
-
-    def __getitem__(self, user_id):
-        # A deleted account's id renders as null (Todo.assignee has no key).
-        return None if user_id is None else self.refs.get(user_id)
-
-
-@extend_schema_field(UserRefSerializer(allow_null=True))
-class UserRefField(serializers.Field):
-    """A user the todo names, rendered as user_ref() (null if none or gone)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(read_only=True, **kwargs)
-
-    def get_attribute(self, instance):
-        return getattr(instance, f"{self.source}_id")
-
-    def to_representation(self, user_id):
-        return PeopleOf(self.context.get("request"), [user_id])[user_id]
 
 
 class TodoPageSerializer(serializers.ListSerializer):
@@ -227,12 +163,12 @@ class TodoSerializer(serializers.ModelSerializer):
             "priority": Todo.Priority(todo.priority).label,
             "due_date": todo.due_date.isoformat() if todo.due_date else None,
             "completed": todo.completed,
-            "completed_at": _iso_datetime(todo.completed_at),
+            "completed_at": iso_datetime(todo.completed_at),
             "tags": list(todo.tags),
             "assignee": people[todo.assignee_id],
             "created_by": people[todo.created_by_id],
-            "created_at": _iso_datetime(todo.created_at),
-            "updated_at": _iso_datetime(todo.updated_at),
+            "created_at": iso_datetime(todo.created_at),
+            "updated_at": iso_datetime(todo.updated_at),
         }
 
     # Writes go in the ledger's Book the caller opened (todos.ledger), given
@@ -325,26 +261,50 @@ class TodoStatsSerializer(serializers.Serializer):
 
 
 class ChangeUpsertSerializer(serializers.Serializer):
+    type = literal("todo")
     op = literal("upsert")
     todo = TodoSerializer(help_text="The todo as it is now.")
     etag = serializers.CharField(help_text="The todo's ETag.")
 
 
 class ChangeDeleteSerializer(serializers.Serializer):
+    type = literal("todo")
     op = literal("delete")
-    id = serializers.IntegerField(help_text="The deleted todo's id.")
+    id = serializers.IntegerField(
+        help_text="The todo's id: deleted, or no longer where the caller sees it."
+    )
+
+
+class ListChangeUpsertSerializer(serializers.Serializer):
+    type = literal("list")
+    op = literal("upsert")
+    list = TodoListSerializer(help_text="The list as the caller sees it now.")
+    etag = serializers.CharField(help_text="The list's ETag.")
+
+
+class ListChangeDeleteSerializer(serializers.Serializer):
+    type = literal("list")
+    op = literal("delete")
+    id = serializers.IntegerField(
+        help_text="The list's id: deleted, or no longer shared with the caller."
+    )
 
 
 class ChangeFeedSerializer(serializers.Serializer):
-    """Documents the feed page (built in TodoViewSet.changes)."""
+    """Documents the feed page (built in todos.feed)."""
 
+    # Four variants, told apart by `type` and `op` together: a oneOf without
+    # a discriminator (OpenAPI's takes one property), each variant with both
+    # tags as one-value enums, which generated clients check when parsing.
     changes = PolymorphicProxySerializer(
         component_name="Change",
-        serializers={
-            "upsert": ChangeUpsertSerializer,
-            "delete": ChangeDeleteSerializer,
-        },
-        resource_type_field_name="op",
+        serializers=[
+            ChangeUpsertSerializer,
+            ChangeDeleteSerializer,
+            ListChangeUpsertSerializer,
+            ListChangeDeleteSerializer,
+        ],
+        resource_type_field_name=None,
         many=True,
     )
     cursor = serializers.CharField(

@@ -30,6 +30,7 @@ from todos.feed import (
 )
 from todos.filters import TodoFilter
 from todos.ledger import SyncState
+from todos.list_serializers import TodoListSerializer
 from todos.models import Todo
 from todos.serializers import (
     BulkRequestSerializer,
@@ -323,6 +324,7 @@ class TodoViewSet(viewsets.ModelViewSet):
             request.user,
             request.query_params,
             render=lambda todos: self.get_serializer(todos, many=True).data,
+            render_lists=lambda shown: TodoListSerializer(shown, many=True).data,
         )
         return Response(body)
 

@@ -109,8 +109,24 @@ def test_feed_change_and_bulk_shapes_are_discriminated_unions(schema):
     result = schemas["BulkResult"]
     operation = schemas["BulkOperationRequest"]
 
-    assert change["discriminator"]["propertyName"] == "op"
-    assert set(change["discriminator"]["mapping"]) == {"upsert", "delete"}
+    # Four variants, told apart by `type` and `op` together (no one
+    # property, so no discriminator object): each requires both tags.
+    variants = [ref["$ref"].rsplit("/", 1)[1] for ref in change["oneOf"]]
+    assert variants == [
+        "ChangeUpsert",
+        "ChangeDelete",
+        "ListChangeUpsert",
+        "ListChangeDelete",
+    ]
+    for name in variants:
+        assert {"type", "op"} <= set(schemas[name]["required"])
+    assert set(schemas["ChangeUpsert"]["required"]) == {"type", "op", "todo", "etag"}
+    assert set(schemas["ListChangeUpsert"]["required"]) == {
+        "type",
+        "op",
+        "list",
+        "etag",
+    }
     assert result["discriminator"]["propertyName"] == "outcome"
     assert set(result["discriminator"]["mapping"]) == {"saved", "deleted", "failed"}
     assert operation["discriminator"]["propertyName"] == "op"

@@ -174,11 +174,13 @@ def test_generated_client_runs_a_full_flow(server, generated):
 
     # The feed, then a deletion in it.
     feed = todos.todos_changes_retrieve.sync(client=me)
-    assert all(isinstance(change, models.ChangeUpsert) for change in feed.changes)
+    kinds = {type(change) for change in feed.changes}
+    assert kinds == {models.ListChangeUpsert, models.ChangeUpsert}
     assert todos.todos_destroy.sync_detailed(client=me, id=todo.id).status_code == 204
     later = todos.todos_changes_retrieve.sync(client=me, cursor=feed.cursor)
-    (deletion,) = later.changes
+    deletion, inbox = later.changes
     assert isinstance(deletion, models.ChangeDelete) and deletion.id == todo.id
+    assert isinstance(inbox, models.ListChangeUpsert) and inbox.list_.is_default
     gone = todos.todos_retrieve.sync_detailed(client=me, id=todo.id)
     assert gone.status_code == 404 and gone.parsed.status == 404
 

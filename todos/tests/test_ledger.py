@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from testing.helpers import todo_changes
 from todos import ledger, summary
 from todos.ledger import SyncState, TodoStat, TodoTag
 from todos.models import Todo
@@ -71,7 +72,7 @@ def assert_feed_replays_to(client, todos):
     while True:
         params = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
         page = client.get("/api/v1/todos/changes", params).json()
-        for change in page["changes"]:
+        for change in todo_changes(page):
             if change["op"] == "upsert":
                 replica[change["todo"]["id"]] = change["todo"]["updated_at"]
             else:

@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
+from testing.helpers import todo_changes
 from todos.ledger import TodoTag
 from todos.models import Todo
 from todos.tags import normalise_tags
@@ -99,7 +100,7 @@ def test_bulk_create_keeps_what_save_keeps(user, auth_client):
     stats = auth_client.get("/api/v1/todos/stats").json()
     assert stats == auth_client.get("/api/v1/todos/stats?search=").json()
     assert stats["by_tag"]["a"] == {"total": 4, "completed": 2}
-    changes = auth_client.get("/api/v1/todos/changes").json()["changes"]
+    changes = todo_changes(auth_client.get("/api/v1/todos/changes").json())
     assert len(changes) == 4
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from testing.helpers import assert_problem
+from testing.helpers import assert_problem, todo_changes
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +155,7 @@ def test_deleting_a_todo_deletes_its_subtasks(auth_client):
     for todo in (parent, child, grandchild):
         assert auth_client.get(f"/api/v1/todos/{todo['id']}").status_code == 404
     changes = auth_client.get(f"/api/v1/todos/changes?cursor={cursor}").json()
-    assert {c["id"] for c in changes["changes"] if c["op"] == "delete"} == {
+    assert {c["id"] for c in todo_changes(changes) if c["op"] == "delete"} == {
         parent["id"],
         child["id"],
         grandchild["id"],
@@ -290,7 +290,7 @@ def test_a_move_is_one_change_in_the_feed(auth_client):
     move(auth_client, a, after=b["id"])
 
     changes = auth_client.get(f"/api/v1/todos/changes?cursor={cursor}").json()
-    assert [(c["op"], c["todo"]["id"]) for c in changes["changes"]] == [
+    assert [(c["op"], c["todo"]["id"]) for c in todo_changes(changes)] == [
         ("upsert", a["id"])
     ]
 

@@ -23,9 +23,17 @@ export function pages(page: Schemas["PaginatedTodoList"]): (string | null)[] {
   return [page.next, page.previous];
 }
 
-// The feed's changes and bulk results are unions told apart by a tag.
-export function applied(change: Schemas["Change"]): number {
-  return change.op === "upsert" ? change.todo.id : change.id;
+// The feed's changes are told apart by `type` and `op`, bulk results by a tag.
+export function applied(change: Schemas["Change"]): string {
+  if (change.type === "todo") {
+    return change.op === "upsert" ? change.todo.title : `todo ${change.id} gone`;
+  }
+  return change.op === "upsert" ? change.list.name : `list ${change.id} gone`;
+}
+
+// A list: its counts and the caller's role are there to read.
+export function counts(list: Schemas["TodoList"]): string {
+  return `${list.name} ${list.open_count}/${list.todo_count} (${list.role})`;
 }
 
 export function outcome(result: Schemas["BulkResult"]): string {

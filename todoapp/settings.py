@@ -497,6 +497,7 @@ SPECTACULAR_SETTINGS = {
         "OpCreateEnum": ["create"],
         "OpUpdateEnum": ["update"],
         "OpDeleteEnum": ["delete"],
+        "OpMoveEnum": ["move"],
         "TypeTodoEnum": ["todo"],
         "TypeListEnum": ["list"],
         "OpUpsertEnum": ["upsert"],

@@ -10,11 +10,11 @@ query. So an operation costs only its own writes.
 
 from django.db import transaction
 from rest_framework import status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from api.conditional import if_match_passes
 from api.exceptions import PreconditionFailed, api_exception_handler, problem
-from todos import ledger
+from todos import ledger, placement
 from todos.feed import todo_etag
 from todos.models import Todo
 from todos.serializers import TodoSerializer
@@ -60,7 +60,7 @@ class Batch:
     def _apply(self, op):
         try:
             return getattr(self, f"_{op['op']}")(op)
-        except (ValidationError, NotFound, PreconditionFailed) as exc:
+        except (ValidationError, PermissionDenied, NotFound, PreconditionFailed) as exc:
             return _failed(exc.status_code, _error(exc))
 
     def _serializer(self, *args, **kwargs):
@@ -92,6 +92,17 @@ class Batch:
         todo = self._existing(op)
         serializer = self._serializer(todo, data=op["data"], partial=True)
         return self._saved(serializer, status.HTTP_200_OK)
+
+    def _move(self, op):
+        todo = self._existing(op)
+        place = {key: op[key] for key in ("list_id", "parent_id", "after") if key in op}
+        placement.move(self.book, self.user, todo, place)
+        return {
+            "outcome": "saved",
+            "status": status.HTTP_200_OK,
+            "todo": self._serializer(todo).data,
+            "etag": todo_etag(todo),
+        }
 
     def _delete(self, op):
         todo = self._existing(op)

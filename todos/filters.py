@@ -223,6 +223,10 @@ class TodoOrderingFilter(django_filters.Filter):
                 if param.startswith("-")
                 else field.asc(nulls_last=nulls_last)
             )
+        if "position" in {param.lstrip("-") for param in value}:
+            # Siblings' positions differ: the id only breaks ties (rare ones,
+            # across lists), so that the siblings index serves the order.
+            return qs.order_by(*ordering, F("id").asc())
         return qs.order_by(*ordering, F("created_at").desc(), F("id").desc())
 
 

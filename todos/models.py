@@ -260,10 +260,17 @@ class Todo(models.Model):
                 models.F("id").desc(),
                 name="todo_list_created",
             ),
-            # Manual order among siblings (ordering=position, a new todo
-            # last), and a todo's subtasks (parent=).
-            models.Index(fields=["list", "parent", "position"], name="todo_siblings"),
-            models.Index(fields=["parent", "position"], name="todo_parent"),
+            # Manual order among siblings (ordering=position, and a move's
+            # neighbours): the top level of a list, and a todo's subtasks
+            # (parent=). Two indexes because `parent_id IS NULL` is no
+            # equality to the planner: one on (list, parent, position) could
+            # not give the top level in position order.
+            models.Index(
+                fields=["list", "position", "id"],
+                condition=Q(parent__isnull=True),
+                name="todo_top_level",
+            ),
+            models.Index(fields=["parent", "position", "id"], name="todo_parent"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -164,6 +164,43 @@ def move_subtasks(book, todo):
         book.save(subtask)
 
 
+def move(book, user, todo, place):
+    """
+    Move `todo` right after sibling `place["after"]` (None: first), under
+    `place`'s list and parent if given (as POST todos/{id}/move and bulk's
+    move take them), in `book`: one change, and its subtasks along if it
+    changes list.
+    """
+    from todos.models import Todo
+
+    place = dict(place)
+    after_id = place.pop("after")
+    check_place(user, todo, place)
+    list_id = place.get("list_id", todo.list_id)
+    parent_id = place.get("parent_id", todo.parent_id)
+    after = None
+    if after_id is not None:
+        after = (
+            Todo.objects.for_user(user)
+            .filter(list_id=list_id, parent_id=parent_id, pk=after_id)
+            .exclude(pk=todo.pk)
+            .first()
+        )
+        if after is None:
+            raise _invalid(
+                "after", "Must be another todo under the same list and parent."
+            )
+    moved_list = list_id != todo.list_id
+    todo.list_id, todo.parent_id = list_id, parent_id
+    if "assignee_id" in place:
+        todo.assignee_id = place["assignee_id"]
+    todo.position = position_after(book, Todo, list_id, parent_id, after, moving=todo)
+    book.save(todo)
+    if moved_list:
+        move_subtasks(book, todo)
+    return todo
+
+
 # --- positions ---------------------------------------------------------------
 
 

@@ -357,10 +357,17 @@ class BulkDeleteSerializer(serializers.Serializer):
     if_match = _if_match()
 
 
+class BulkMoveSerializer(MoveTodoSerializer):
+    op = literal("move")
+    id = _todo_id()
+    if_match = _if_match()
+
+
 BULK_OPERATIONS = {
     "create": BulkCreateSerializer,
     "update": BulkUpdateSerializer,
     "delete": BulkDeleteSerializer,
+    "move": BulkMoveSerializer,
 }
 
 
@@ -405,7 +412,7 @@ class ProblemField(serializers.JSONField):
 
 class BulkSavedSerializer(serializers.Serializer):
     outcome = literal("saved")
-    status = literal(201, 200, help_text="201 created, 200 updated.")
+    status = literal(201, 200, help_text="201 created, 200 updated or moved.")
     todo = TodoSerializer()
     etag = serializers.CharField()
 
@@ -418,7 +425,12 @@ class BulkDeletedSerializer(serializers.Serializer):
 class BulkFailedSerializer(serializers.Serializer):
     outcome = literal("failed")
     status = literal(
-        400, 404, 412, 424, help_text="424: not applied, as the atomic batch failed."
+        400,
+        403,
+        404,
+        412,
+        424,
+        help_text="424: not applied, as the atomic batch failed.",
     )
     error = ProblemField()
 

@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -255,37 +254,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         move.is_valid(raise_exception=True)
         with self.writing() as book:
             todo = self.get_object()
-            place = dict(move.validated_data)
-            after_id = place.pop("after")
-            placement.check_place(request.user, todo, place)
-            list_id = place.get("list_id", todo.list_id)
-            parent_id = place.get("parent_id", todo.parent_id)
-            after = None
-            if after_id is not None:
-                after = (
-                    self.get_queryset()
-                    .filter(list_id=list_id, parent_id=parent_id, pk=after_id)
-                    .exclude(pk=todo.pk)
-                    .first()
-                )
-                if after is None:
-                    raise ValidationError(
-                        {
-                            "after": [
-                                "Must be another todo under the same list and parent."
-                            ]
-                        }
-                    )
-            moved_list = list_id != todo.list_id
-            todo.list_id, todo.parent_id = list_id, parent_id
-            if "assignee_id" in place:
-                todo.assignee_id = place["assignee_id"]
-            todo.position = placement.position_after(
-                book, Todo, list_id, parent_id, after, moving=todo
-            )
-            book.save(todo)
-            if moved_list:
-                placement.move_subtasks(book, todo)
+            placement.move(book, request.user, todo, move.validated_data)
         return Response(
             self.get_serializer(todo).data, headers={"ETag": todo_etag(todo)}
         )
@@ -337,7 +306,7 @@ class TodoViewSet(viewsets.ModelViewSet):
     @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
     def bulk(self, request):
         """
-        Up to 100 creates, updates (PATCH semantics) and deletes, answered in
+        Up to 100 creates, updates (PATCH semantics), moves and deletes, answered in
         order; with `atomic`, all of them or none.
         """
         return idempotent(request, lambda: self._bulk(request))

@@ -205,3 +205,45 @@ def test_me_budget(client):
 
     # 2: session (+ user), rate counter.
     assert queries == [SESSION, RATE]
+
+
+def test_move_budget(client, todo_id):
+    other = client.post("/api/v1/todos", {"title": "neighbour"}).json()["id"]
+
+    queries, response = queries_of(
+        client, "post", f"/api/v1/todos/{todo_id}/move", {"after": other}
+    )
+
+    # 8 and a transaction, however long the list: session (+ user), rate
+    # counter, the change number (write lock), the todo, the sibling it goes
+    # after, the next sibling's position, the update, and (the list changes
+    # nothing else) no stats counts.
+    assert response.status_code == 200
+    assert queries == [
+        SESSION,
+        RATE,
+        BEGIN,
+        "INSERT todos_syncstate",
+        "SELECT todos_todo",
+        "SELECT todos_todo",
+        "SELECT todos_todo",
+        "UPDATE todos_todo",
+        COMMIT,
+    ]
+
+
+def test_lists_page_budget(client):
+    for name in ("a", "b", "c"):
+        client.post("/api/v1/lists", {"name": name})
+
+    queries, _ = queries_of(client, "get", "/api/v1/lists")
+
+    # 4: session (+ user + sync state: the ETag), rate counter, the count,
+    # the page with each list's owner and counts (subqueries, not a query
+    # per list).
+    assert queries == [
+        SESSION,
+        RATE,
+        "COUNT todos_membership",
+        "SELECT todos_membership",
+    ]

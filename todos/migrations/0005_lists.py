@@ -219,11 +219,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='todo',
-            index=models.Index(fields=['list', 'parent', 'position'], name='todo_siblings'),
+            index=models.Index(condition=models.Q(('parent__isnull', True)), fields=['list', 'position', 'id'], name='todo_top_level'),
         ),
         migrations.AddIndex(
             model_name='todo',
-            index=models.Index(fields=['parent', 'position'], name='todo_parent'),
+            index=models.Index(fields=['parent', 'position', 'id'], name='todo_parent'),
         ),
         migrations.AddConstraint(
             model_name='todostat',

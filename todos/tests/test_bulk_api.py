@@ -221,3 +221,52 @@ def test_bulk_costs_a_fixed_number_of_queries_per_operation(auth_client, user):
     # lock, the change numbers, the reading of the named todos and the stats
     # counts are once per batch, however long.
     assert len(large) - len(small) == 10 * 2 + 10 * 1
+
+
+def test_bulk_takes_lists_parents_assignees_and_moves(auth_client, user):
+    groceries = auth_client.post("/api/v1/lists", {"name": "Groceries"}).json()["id"]
+    first = auth_client.post("/api/v1/todos", {"title": "first"}).json()
+    second = auth_client.post("/api/v1/todos", {"title": "second"}).json()
+
+    results = bulk(
+        auth_client,
+        [
+            {"op": "create", "data": {"title": "milk", "list": groceries}},
+            {
+                "op": "create",
+                "data": {"title": "sub", "parent": first["id"], "assignee_id": user.pk},
+            },
+            {"op": "move", "id": second["id"], "after": None},
+            {"op": "move", "id": first["id"], "list": groceries, "after": None},
+            {"op": "create", "data": {"title": "bad", "list": 10**12}},
+            {"op": "move", "id": second["id"], "after": second["id"]},
+        ],
+    ).json()["results"]
+
+    assert [result["status"] for result in results] == [201, 201, 200, 200, 400, 400]
+    assert results[0]["todo"]["list"] == groceries
+    assert results[1]["todo"]["parent"] == first["id"]
+    assert results[1]["todo"]["assignee"]["id"] == user.pk
+    assert results[3]["todo"]["list"] == groceries
+    assert results[4]["error"]["errors"][0]["field"] == "list"
+    assert results[5]["error"]["errors"][0]["field"] == "after"
+    # The subtask went along with its parent; the move put `second` first.
+    sub = auth_client.get(f"/api/v1/todos/{results[1]['todo']['id']}").json()
+    assert sub["list"] == groceries
+    inbox = [
+        t["id"]
+        for t in auth_client.get("/api/v1/todos?parent=none&ordering=position").json()[
+            "results"
+        ]
+        if t["list"] != groceries
+    ]
+    assert inbox == [second["id"]]
+
+
+def test_a_bulk_move_honours_if_match(auth_client, existing):
+    results = bulk(
+        auth_client,
+        [{"op": "move", "id": existing["id"], "after": None, "if_match": '"stale"'}],
+    ).json()["results"]
+
+    assert results[0]["status"] == 412

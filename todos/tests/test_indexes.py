@@ -117,3 +117,68 @@ def test_change_feed_reads_by_change_number(auth_client, data):
 
     assert any("todo_owner_seq" in plan for plan in plans)
     assert all("Seq Scan" not in plan for plan in plans)
+
+
+@pytest.fixture
+def lists(auth_client, data, user):
+    """Two lists of the user's, with subtasks and assignments."""
+    from todos.models import Todo
+
+    groceries = auth_client.post("/api/v1/lists", {"name": "Groceries"}).json()["id"]
+    parent = Todo.objects.filter(owner=user).first()
+    for index in range(30):
+        auth_client.post(
+            "/api/v1/todos",
+            {
+                "title": f"item {index}",
+                "list": groceries,
+                "assignee_id": user.pk if index % 2 else None,
+            },
+        )
+        auth_client.post(
+            "/api/v1/todos", {"title": f"sub {index}", "parent": parent.pk}
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE todos_todo")
+    return {"groceries": groceries, "parent": parent.pk}
+
+
+LIST_QUERIES = {
+    "one list": "list={groceries}",
+    "two lists": "list={groceries},{parent_list}",
+    "subtasks": "parent={parent}",
+    "top level": "parent=none",
+    "assigned to me": "assignee=me",
+    "assigned to nobody": "assignee=none",
+    "manual order of a list": "list={groceries}&parent=none&ordering=position",
+}
+
+
+@pytest.mark.parametrize("query", LIST_QUERIES.values(), ids=LIST_QUERIES.keys())
+def test_list_filters_use_indexes(auth_client, lists, user, query):
+    from todos.models import Todo
+
+    parent_list = Todo.objects.get(pk=lists["parent"]).list_id
+    path = "/api/v1/todos?" + query.format(**lists, parent_list=parent_list)
+
+    for plan in plans_of(auth_client, path):
+        assert "Seq Scan" not in plan, plan
+        assert "Index" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "query, index",
+    [
+        ("list={groceries}", "todo_list_created"),
+        ("list={groceries}&parent=none&ordering=position", "todo_top_level"),
+        ("parent={parent}&ordering=position", "todo_parent"),
+    ],
+)
+def test_list_pages_are_read_in_order_from_an_index(auth_client, lists, query, index):
+    path = "/api/v1/todos?" + query.format(**lists)
+
+    *_, page = plans_of(auth_client, path, NO_SCAN_NO_SORT)
+
+    assert index in page, page
+    nodes = [line.strip().removeprefix("->").strip() for line in page.splitlines()]
+    assert not any(node.startswith("Sort  (") for node in nodes), page

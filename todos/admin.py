@@ -1,6 +1,10 @@
 from django.contrib import admin
+from django.db.models import Count, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
-from todos.ledger import TodoTag
+from todos import ledger
+from todos.ledger import TodoStat, TodoTag
+from todos.lists import Membership, TodoList
 from todos.models import Todo
 
 
@@ -66,11 +70,14 @@ class TodoAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
     list_filter = (OwnerFilter, TagFilter, "completed", "priority", "due_date")
     search_fields = ("title", "owner__email")
-    # A raw id box, not a <select> of every user.
-    raw_id_fields = ("owner",)
-    readonly_fields = ("completed_at", "created_at", "updated_at")
+    # A raw id box, not a <select> of every user (or list, or todo).
+    raw_id_fields = ("owner", "list", "parent")
+    readonly_fields = ("position", "completed_at", "created_at", "updated_at")
     fields = (
         "owner",
+        "list",
+        "parent",
+        "position",
         "title",
         "description",
         "priority",
@@ -90,11 +97,111 @@ class TodoAdmin(admin.ModelAdmin):
     list_per_page = 50
 
     def get_readonly_fields(self, request, obj=None):
-        # A todo's tag index, change feed and stats belong to its owner.
+        # A todo's tag index, change feed and stats belong to its owner; its
+        # place moves through the API, which moves its subtasks along.
         if obj is not None:
-            return (*self.readonly_fields, "owner")
+            return (*self.readonly_fields, "owner", "list", "parent")
         return self.readonly_fields
 
     @admin.display(description="tags")
     def tag_list(self, todo):
         return ", ".join(todo.tags)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    fields = ("user", "role", "position", "joined_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # members join through the API's invitations
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(TodoList)
+class TodoListAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "owner",
+        "member_count",
+        "todo_count",
+        "is_default",
+        "archived",
+        "created_at",
+    )
+    list_select_related = ("owner",)
+    list_filter = (OwnerFilter, "archived", "is_default")
+    search_fields = ("name", "owner__email")
+    raw_id_fields = ("owner",)
+    fields = ("owner", "name", "color", "archived", "is_default", "created_at")
+    readonly_fields = ("is_default", "created_at")
+    inlines = (MembershipInline,)
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        # The counts as subqueries of the page's one query: none per row.
+        members = Membership.objects.filter(list=OuterRef("pk")).values("list")
+        todos = TodoStat.objects.filter(
+            owner=OuterRef("owner"), list=OuterRef("pk"), dimension="priority"
+        ).values("list")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_members=Subquery(members.annotate(n=Count("pk")).values("n")),
+                n_todos=Coalesce(Subquery(todos.annotate(n=Sum("n")).values("n")), 0),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return (*self.readonly_fields, "owner")
+        return self.readonly_fields
+
+    @admin.display(description="members", ordering="n_members")
+    def member_count(self, todo_list):
+        return todo_list.n_members
+
+    @admin.display(description="todos", ordering="n_todos")
+    def todo_count(self, todo_list):
+        return todo_list.n_todos
+
+    # Writes go through the owner's ledger book, as the API's do: the
+    # change feed and the counts follow.
+
+    def save_model(self, request, obj, form, change):
+        with ledger.writing(obj.owner_id) as book:
+            if change:
+                book.save_list(obj)
+            else:
+                book.create_list(obj)
+
+    def delete_model(self, request, obj):
+        with ledger.writing(obj.owner_id) as book:
+            book.delete_list(obj)
+
+    def delete_queryset(self, request, queryset):
+        for todo_list in queryset.filter(is_default=False):
+            self.delete_model(request, todo_list)
+
+    def get_deleted_objects(self, objs, request):
+        # Their todos hold the lists by a RESTRICT key so that nothing deletes
+        # them behind the ledger; delete_model() deletes them through it.
+        deleted, counts, perms_needed, _ = super().get_deleted_objects(objs, request)
+        todos = Todo.objects.filter(list__in=objs).count()
+        return (
+            deleted,
+            {**counts, Todo._meta.verbose_name_plural: todos},
+            perms_needed,
+            [],
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_default:
+            return False  # every account keeps its default list
+        return super().has_delete_permission(request, obj)

@@ -166,6 +166,7 @@ class Todo(models.Model):
         on_delete=models.RESTRICT,
         related_name="todos",
         db_index=False,
+        blank=True,  # the owner's Inbox (todos.ledger)
     )
     # A subtask's parent, in the same list. Deleting a todo deletes its
     # subtasks, through the ledger (todos.ledger); the foreign key still
@@ -316,6 +317,12 @@ class Todo(models.Model):
             self.tags = normalise_tags(self.tags)
         except ValidationError as exc:
             raise ValidationError({"tags": exc.messages}) from None
+        # The API checks places (todos.placement); forms such as the admin's
+        # come through here.
+        if self.list_id is not None and self.list.owner_id != self.owner_id:
+            raise ValidationError({"list": "Must be a list of the todo's owner."})
+        if self.parent_id is not None and self.parent.list_id != self.list_id:
+            raise ValidationError({"parent": "Must be a todo in the same list."})
 
     @classmethod
     def from_db(cls, db, field_names, values):

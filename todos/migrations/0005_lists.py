@@ -195,7 +195,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='todo',
             name='list',
-            field=models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='todos', to='todos.todolist'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='todos', to='todos.todolist'),
         ),
         migrations.AddField(
             model_name='todostat',
@@ -206,7 +206,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='todo',
             name='list',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.RESTRICT, related_name='todos', to='todos.todolist'),
+            field=models.ForeignKey(blank=True, db_index=False, on_delete=django.db.models.deletion.RESTRICT, related_name='todos', to='todos.todolist'),
         ),
         migrations.AlterField(
             model_name='todostat',

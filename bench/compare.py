@@ -3,20 +3,22 @@ Two commits side by side: `python -m bench.compare BEFORE AFTER [--scale large]`
 
 Checks each commit out in a worktree of its own (sharing this checkout's
 virtualenv), then runs bench.run scenario by scenario, the two commits
-alternating on the same data set, each scenario `--rounds` times, so that a
+alternating on the same data set (a database per commit, as a migration can
+stand between them), each scenario `--rounds` times, so that a
 busy moment of the machine falls on both alike. Prints a Markdown table of
 the medians and writes bench/results/compare-<scale>.json.
 """
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.run import RESULTS, SCENARIOS
+from bench.run import DEFAULT_DATABASE_URL, RESULTS, SCENARIOS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 FIGURES = [
@@ -40,7 +42,20 @@ def worktree(revision, root):
     return path
 
 
-def run_scenario(checkout, scale, scenario, tag):
+def database_of(revision):
+    """The benchmark database of one commit (bench.seed writes the same data)."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short=10", revision],
+        cwd=BASE_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    base = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    return f"{base}_{commit}"
+
+
+def run_scenario(checkout, scale, scenario, tag, database):
     subprocess.run(
         [
             sys.executable,
@@ -57,6 +72,7 @@ def run_scenario(checkout, scale, scenario, tag):
         ],
         cwd=checkout,
         check=True,
+        env={**os.environ, "BENCH_DATABASE_URL": database},
     )
     result = json.loads(
         (checkout / "bench" / "results" / f"{scale}-{tag}.json").read_text()
@@ -90,6 +106,9 @@ def main():
     revisions = [args.before, args.after]
     with tempfile.TemporaryDirectory(prefix="todoapp-compare-") as folder:
         checkouts = {rev: worktree(rev, Path(folder)) for rev in revisions}
+        # A database per commit, the same data in each: commits apart by a
+        # migration cannot share one.
+        databases = {rev: database_of(rev) for rev in revisions}
         try:
             runs = {rev: {name: [] for name in scenarios} for rev in revisions}
             for scenario in scenarios:
@@ -99,7 +118,13 @@ def main():
                     for rev in order:
                         tag = f"compare-{round_number}"
                         runs[rev][scenario].append(
-                            run_scenario(checkouts[rev], args.scale, scenario, tag)
+                            run_scenario(
+                                checkouts[rev],
+                                args.scale,
+                                scenario,
+                                tag,
+                                databases[rev],
+                            )
                         )
         finally:
             for path in checkouts.values():

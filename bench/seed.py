@@ -116,12 +116,13 @@ def seed(scale, seed_value=20261124):
             "accounts_ratelimitcounter, todoapp_idempotencykey RESTART IDENTITY CASCADE"
         )
         with cursor.copy(
-            "COPY accounts_user (id, password, is_superuser, email, name, timezone, "
-            "is_active, is_staff, created_at, updated_at) FROM STDIN"
+            "COPY accounts_user (id, password, is_superuser, email, email_verified, "
+            "name, timezone, is_active, is_staff, created_at, updated_at) FROM STDIN"
         ) as copy:
             for user_id, (email, _) in enumerate(users, start=1):
                 copy.write_row(
-                    (user_id, password, False, email, "", "UTC", True, False, now, now)
+                    (user_id, password, False, email, True, "", "UTC")
+                    + (True, False, now, now)
                 )
         # Each user's Inbox has the user's id, and holds all their todos.
         with cursor.copy(

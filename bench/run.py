@@ -48,9 +48,12 @@ SCENARIOS = {
     "list_304": ("typical", "GET todos with If-None-Match: 304"),
     "signin": ("typical", "POST auth/signin (Argon2)"),
     "mix": ("typical", "60% list, 15% detail, 10% create, 10% patch, 5% stats"),
+    "list_lists": ("lists", "GET todos, a user whose todos are in 20 lists"),
+    "lists": ("lists", "GET lists, 20 lists"),
+    "move": ("typical", "POST todos/{id}/move, after another todo or first"),
 }
 # wrk's scenario name for those that share another's requests.
-REQUESTS_OF = {"list_heavy": "list", "stats_heavy": "stats"}
+REQUESTS_OF = {"list_heavy": "list", "stats_heavy": "stats", "list_lists": "list"}
 
 
 def database_url(scale):
@@ -135,7 +138,7 @@ def issue_tokens(population, count):
 
     from accounts.models import Session, User, key_hash
     from accounts.sessions import SessionStore
-    from bench.seed import HEAVY_EMAIL
+    from bench.seed import HEAVY_EMAIL, LISTED_PREFIX
     from todos.feed import encode_cursor
     from todos.ledger import SyncState
     from todos.models import Todo
@@ -145,6 +148,8 @@ def issue_tokens(population, count):
         users = users.filter(email=HEAVY_EMAIL)
     elif population == "power":
         users = users.filter(email__startswith="bench-power-")
+    elif population == "lists":
+        users = users.filter(email__startswith=LISTED_PREFIX)
     else:
         users = users.filter(email__startswith="bench-user-")
     users = list(users.annotate(n=Count("todos")).filter(n__gt=0).order_by("?")[:count])
@@ -281,7 +286,7 @@ def run(scale, soak_seconds, only=None, env=None, tag=None):
     reset_leftovers()
     populations = {
         name: issue_tokens(name, TOKENS_PER_SCENARIO)
-        for name in ("typical", "heavy", "power")
+        for name in ("typical", "heavy", "power", "lists")
     }
     results = {"scale": scale, "connections": CONNECTIONS, "scenarios": {}}
     workdir = Path(tempfile.mkdtemp(prefix="todoapp-bench-"))

@@ -27,6 +27,10 @@ DESCRIPTIONS = demo_seed.DESCRIPTIONS
 TAGS = [*demo_seed.TAGS, "family", "garden", "car", "someday"]
 
 HEAVY_EMAIL = "bench-heavy@example.com"
+LISTED_PREFIX = "bench-lists-"
+LISTED_USERS = 200
+LISTED_TODOS = 200
+LISTS_EACH = 20
 
 
 BASE_62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -69,7 +73,71 @@ def plan(scale, rng):
     users_plan += [
         (f"bench-user-{n}@example.com", count) for n, count in enumerate(typical)
     ]
+    # Users who keep their todos in LISTS_EACH lists (after the others).
+    users_plan += [
+        (f"{LISTED_PREFIX}{n}@example.com", LISTED_TODOS)
+        for n in range(max(1, round(LISTED_USERS * factor)))
+    ]
     return users_plan
+
+
+def _spread_over_lists(cursor, users, now):
+    """
+    The LISTED_PREFIX users get LISTS_EACH - 1 lists besides their Inbox,
+    and their todos go round-robin into all of them.
+    """
+    listed = [
+        user_id
+        for user_id, (email, _) in enumerate(users, start=1)
+        if email.startswith(LISTED_PREFIX)
+    ]
+    list_id = len(users)  # the Inboxes have the users' ids
+    lists, memberships = [], []
+    for user_id in listed:
+        for index in range(1, LISTS_EACH):
+            list_id += 1
+            lists.append((list_id, user_id, f"List {index}", now))
+            memberships.append((list_id, user_id, _position(index + 1), now))
+    with cursor.copy(
+        "COPY todos_todolist (id, owner_id, name, is_default, archived, "
+        "created_at, updated_at, seq) FROM STDIN"
+    ) as copy:
+        for row_id, owner_id, name, created in lists:
+            copy.write_row((row_id, owner_id, name, False, False, created, created, 0))
+    with cursor.copy(
+        "COPY todos_membership (id, list_id, user_id, role, position, joined_at, "
+        "seq) FROM STDIN"
+    ) as copy:
+        # One member each: a membership can take its list's id.
+        for row_list, user_id, position, joined in memberships:
+            copy.write_row((row_list, row_list, user_id, "owner", position, joined, 0))
+    # The n-th todo of a user (by id) into their (n mod LISTS_EACH)-th list:
+    # the Inbox, or the user's own lists in id order.
+    cursor.execute(
+        """
+        WITH own AS (
+            SELECT owner_id, id,
+                   row_number() OVER (PARTITION BY owner_id ORDER BY id) - 1 AS n
+            FROM todos_todolist WHERE owner_id = ANY(%s) AND NOT is_default
+        ), spread AS (
+            SELECT id, owner_id,
+                   (row_number() OVER (PARTITION BY owner_id ORDER BY id)) %% %s AS n
+            FROM todos_todo WHERE owner_id = ANY(%s)
+        )
+        UPDATE todos_todo t SET list_id = own.id
+        FROM spread JOIN own ON own.owner_id = spread.owner_id AND own.n = spread.n - 1
+        WHERE t.id = spread.id AND spread.n > 0
+        """,
+        [listed, LISTS_EACH, listed],
+    )
+
+
+# Bumped when the data set changes, so that an older one is seeded afresh.
+SEED_VERSION = 2
+
+
+def _marker(scale):
+    return f"{scale}-v{SEED_VERSION}"
 
 
 def is_seeded(scale):
@@ -78,7 +146,7 @@ def is_seeded(scale):
             "CREATE TABLE IF NOT EXISTS bench_seed (scale text PRIMARY KEY, "
             "seeded_at timestamptz NOT NULL DEFAULT now())"
         )
-        cursor.execute("SELECT 1 FROM bench_seed WHERE scale = %s", [scale])
+        cursor.execute("SELECT 1 FROM bench_seed WHERE scale = %s", [_marker(scale)])
         return cursor.fetchone() is not None
 
 
@@ -191,6 +259,7 @@ def seed(scale, seed_value=20261124):
                 copy.write_row(row)
                 if index % 100_000 == 0 or index == len(tag_rows):
                     _progress("tags", index, len(tag_rows), tags_started)
+        _spread_over_lists(cursor, users, now)
         with cursor.copy(
             "COPY todos_syncstate (user_id, seq, floor, todos, inbox_id, archived, "
             "shared) FROM STDIN"
@@ -225,7 +294,7 @@ def seed(scale, seed_value=20261124):
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
             )
-        cursor.execute("INSERT INTO bench_seed (scale) VALUES (%s)", [scale])
+        cursor.execute("INSERT INTO bench_seed (scale) VALUES (%s)", [_marker(scale)])
     # Fresh statistics and visibility map: what a settled database has.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")

@@ -96,6 +96,24 @@ builders.patch = function(user)
     '{"completed": ' .. toggle() .. '}')
 end
 
+-- Another of the user's todos than `id` (the one a move goes after).
+local function other_id(user, id)
+  local other = any_id(user)
+  while other == id and #user.ids > 1 do other = any_id(user) end
+  return other
+end
+
+builders.move = function(user)
+  local id = any_id(user)
+  local after = math.random() < 0.2 and "null" or other_id(user, id)
+  return wrk.format("POST", "/api/v1/todos/" .. id .. "/move",
+    authorized(user, json_headers), '{"after": ' .. after .. '}')
+end
+
+builders.lists = function(user)
+  return wrk.format("GET", "/api/v1/lists", authorized(user))
+end
+
 builders.stats = function(user)
   return wrk.format("GET", "/api/v1/todos/stats", authorized(user))
 end

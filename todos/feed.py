@@ -17,14 +17,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Q
-from django.db.models.functions import Greatest
+from django.db.models import Exists, OuterRef
 from rest_framework.exceptions import ValidationError
 
 from api.exceptions import Gone
 from api.params import whole_number
+from todos import list_rows
 from todos.ledger import SyncState, Tombstone
-from todos.lists import Membership
+from todos.list_rows import ShownList
 from todos.models import Todo
 
 # Part of every collection ETag: bump it when a representation changes, so
@@ -80,7 +80,7 @@ def decode_cursor(cursor):
 
 @dataclass
 class ChangePage:
-    changes: list  # (seq, Todo, Membership or Tombstone), oldest first
+    changes: list  # (seq, Todo, ShownList or Tombstone), oldest first
     cursor: str
     has_more: bool
     # Lists whose todos changed in the page, as they are now (their counts).
@@ -121,14 +121,7 @@ def change_page(user, cursor, limit):
     # Lists that changed, and (in the same query) those whose todos did:
     # their counts move with their todos.
     touched = {item.list_id for _, item in items}
-    changed = Q(version__gt=since, version__lte=state.seq)
-    memberships = (
-        Membership.objects.shown_to(user)
-        .annotate(version=Greatest("list__seq", "seq"))
-        .filter(changed | Q(list_id__in=touched))
-        .order_by("version")
-    )
-    lists = list(memberships[: limit + 1 + len(touched)])
+    lists = list_rows.changed_or_touched(user, since, state.seq, touched, limit + 1)
     items += [
         (shown.version, shown) for shown in lists if since < shown.version <= state.seq
     ]
@@ -137,7 +130,7 @@ def change_page(user, cursor, limit):
     items = items[:limit]
     # Complete: everything up to the state read first has been handed over.
     last = items[-1][0] if has_more else state.seq
-    in_page = {item.list_id for _, item in items if isinstance(item, Membership)}
+    in_page = {item.list_id for _, item in items if isinstance(item, ShownList)}
     in_page |= {
         item.todo_id
         for _, item in items
@@ -156,13 +149,13 @@ def feed_body(user, params, render, render_lists):
     """
     The answer to GET todos/changes: a page of changes after the `cursor`
     parameter, the todos rendered by `render(todos)` and the lists by
-    `render_lists(memberships)` (one call each per page). The page ends with
+    `render_lists(shown_lists)` (one call each per page). The page ends with
     the lists whose todos it changed, as they are now, so that a client
     holds their counts right.
     """
     page = change_page(user, params.get("cursor") or None, parse_limit(params))
     todos = [item for _, item in page.changes if isinstance(item, Todo)]
-    shown = [item for _, item in page.changes if isinstance(item, Membership)]
+    shown = [item for _, item in page.changes if isinstance(item, ShownList)]
     rendered_todos = iter(render(todos))
     rendered_lists = iter(render_lists(shown + page.current_lists))
     changes = []
@@ -172,7 +165,7 @@ def feed_body(user, params, render, render_lists):
             changes.append(
                 {"type": "todo", "op": "upsert", "todo": body, "etag": todo_etag(item)}
             )
-        elif isinstance(item, Membership):
+        elif isinstance(item, ShownList):
             changes.append(_list_upsert(next(rendered_lists)))
         elif not (item.kind == "todo" and item.kept):
             changes.append({"type": item.kind, "op": "delete", "id": item.todo_id})

@@ -318,7 +318,7 @@ class TodoFilter(django_filters.FilterSet):
 
     def filter_assignee(self, queryset, name, value):
         if value == "none":
-            return queryset.filter(assignee__isnull=True)
+            return queryset.filter(assignee_id__isnull=True)
         return queryset.filter(
             assignee_id=self.request.user.pk if value == "me" else value
         )

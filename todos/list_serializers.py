@@ -11,15 +11,15 @@ from api.fields import (
     iso_datetime,
 )
 from todos.lists import Role, TodoList
-from todos.people import UserRefSerializer, user_ref
+from todos.people import UserRefSerializer
 
 COLOR_PATTERN = r"^#[0-9a-fA-F]{6}$"
 
 
 class TodoListSerializer(serializers.ModelSerializer):
     """
-    Renders a Membership (the caller's) with its list; writes the list.
-    Defaults apply on create and PUT, not on PATCH.
+    Renders a list as the caller sees it (todos.list_rows.ShownList);
+    writes the list. Defaults apply on create and PUT, not on PATCH.
     """
 
     name = StrictCharField(max_length=200, help_text="1-200 characters, trimmed.")
@@ -79,24 +79,26 @@ class TodoListSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Must be null or a color as #rrggbb.")
         return value.lower() if value else value
 
-    def to_representation(self, membership):
-        # From the membership the views load (todos.lists_query.shown_to),
-        # which carries the list, its owner and its counts.
-        todo_list = membership.list
+    def to_representation(self, shown):
+        # From a todos.list_rows.ShownList: the list as the caller sees it.
         return {
-            "id": todo_list.pk,
-            "name": todo_list.name,
-            "color": todo_list.color,
-            "position": membership.position,
-            "is_default": todo_list.is_default,
-            "archived": todo_list.archived,
-            "role": membership.role,
-            "owner": user_ref(todo_list.owner),
-            "member_count": membership.member_count,
-            "todo_count": membership.todo_count,
-            "open_count": membership.open_count,
-            "created_at": iso_datetime(todo_list.created_at),
-            "updated_at": iso_datetime(todo_list.updated_at),
+            "id": shown.list_id,
+            "name": shown.name,
+            "color": shown.color,
+            "position": shown.position,
+            "is_default": shown.is_default,
+            "archived": shown.archived,
+            "role": shown.role,
+            "owner": {
+                "id": shown.owner_id,
+                "email": shown.owner_email,
+                "name": shown.owner_name,
+            },
+            "member_count": shown.member_count,
+            "todo_count": shown.todo_count,
+            "open_count": shown.open_count,
+            "created_at": iso_datetime(shown.created_at),
+            "updated_at": iso_datetime(shown.updated_at),
         }
 
 

@@ -3,7 +3,7 @@ from contextlib import contextmanager
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
@@ -19,7 +19,7 @@ from api.schema import (
     problems,
     replayed_header,
 )
-from todos import ledger, ordering
+from todos import ledger, list_rows, ordering
 from todos.feed import collection_etag, list_etag
 from todos.ledger import SyncState
 from todos.list_serializers import MoveListSerializer, TodoListSerializer
@@ -77,24 +77,31 @@ class TodoListViewSet(viewsets.ModelViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return Membership.objects.none()
         # Scoped: a list the caller is no member of is a 404, never a 403.
-        return Membership.objects.shown_to(self.request.user)
+        return Membership.objects.filter(user=self.request.user).select_related("list")
 
     def get_object(self):
+        """The caller's membership (with its list), for a write."""
         membership = super().get_object()
-        if self.request.method not in ("GET", "HEAD"):
-            require_if_match(self.request, self._etag(membership))
+        if "If-Match" in self.request.headers:
+            require_if_match(self.request, self._etag(membership.list_id))
         return membership
 
-    def _etag(self, membership):
-        return list_etag(self.get_serializer(membership).data)
-
-    def _answer(self, membership, **kwargs):
-        body = self.get_serializer(membership).data
-        return Response(body, headers={"ETag": list_etag(body)}, **kwargs)
-
     def _shown(self, list_id):
-        """The caller's membership of `list_id`, fresh, as the API shows it."""
-        return self.get_queryset().get(list_id=list_id)
+        """The list as the caller sees it now (todos.list_rows), or a 404."""
+        text = str(list_id)
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+            raise NotFound("No list matches the given query.")
+        shown = list_rows.shown_one(self.request.user, int(text))
+        if shown is None:
+            raise NotFound("No list matches the given query.")
+        return shown
+
+    def _etag(self, list_id):
+        return list_etag(self.get_serializer(self._shown(list_id)).data)
+
+    def _answer(self, list_id, **kwargs):
+        body = self.get_serializer(self._shown(list_id)).data
+        return Response(body, headers={"ETag": list_etag(body)}, **kwargs)
 
     @contextmanager
     def writing(self):
@@ -110,13 +117,12 @@ class TodoListViewSet(viewsets.ModelViewSet):
     # --- reads ---------------------------------------------------------------
 
     def list(self, request, *args, **kwargs):
-        memberships = self.get_queryset()
         self.paginator.get_page_size(request)  # 400 on a bad page_size
         # Every change the caller can see takes one of their change numbers.
         etag = collection_etag(request, SyncState.objects.of(request.user).seq)
         response = not_modified(request, etag)
         if response is None:
-            page = self.paginate_queryset(memberships)
+            page = self.paginate_queryset(list_rows.ShownLists(request.user))
             response = self.get_paginated_response(
                 self.get_serializer(page, many=True).data
             )
@@ -124,8 +130,7 @@ class TodoListViewSet(viewsets.ModelViewSet):
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        membership = self.get_object()
-        body = self.get_serializer(membership).data
+        body = self.get_serializer(self._shown(self.kwargs["pk"])).data
         etag = list_etag(body)
         response = not_modified(request, etag) or Response(body)
         response["ETag"] = etag
@@ -155,9 +160,7 @@ class TodoListViewSet(viewsets.ModelViewSet):
                 TodoList(owner=request.user, **serializer.validated_data)
             )
         location = reverse("list-detail", args=[todo_list.pk], request=request)
-        response = self._answer(
-            self._shown(todo_list.pk), status=status.HTTP_201_CREATED
-        )
+        response = self._answer(todo_list.pk, status=status.HTTP_201_CREATED)
         response["Location"] = location
         return response
 
@@ -181,7 +184,7 @@ class TodoListViewSet(viewsets.ModelViewSet):
                 for field, value in changed.items():
                     setattr(todo_list, field, value)
                 book.save_list(todo_list)
-        return self._answer(self._shown(todo_list.pk))
+        return self._answer(todo_list.pk)
 
     def destroy(self, request, *args, **kwargs):
         with self.writing() as book:
@@ -228,4 +231,4 @@ class TodoListViewSet(viewsets.ModelViewSet):
                     book.save_membership(row, update_fields=["position", "seq"])
             membership.position = key
             book.save_membership(membership, update_fields=["position", "seq"])
-        return self._answer(self._shown(membership.list_id))
+        return self._answer(membership.list_id)

@@ -181,27 +181,12 @@ class Todo(models.Model):
     )
     # Its place among its siblings (same list and parent): todos.ordering.
     position = PositionField(default="")
-    # Users by id, without a foreign key: a deleted account's id stays and
+    # Users by id, not foreign keys: a deleted account's id stays and
     # renders as null, where a cascade or SET NULL would rewrite todos
-    # behind the ledger's back.
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
+    # behind the ledger's back; and a plain column costs nothing to load
+    # (a foreign key's id is a descriptor, a call per row read or written).
+    assignee_id = models.BigIntegerField(null=True, blank=True)
+    created_by_id = models.BigIntegerField(null=True, blank=True, editable=False)
     title = models.CharField(max_length=500)
     # NULL and "" differ in the API: "no description" vs an empty one.
     description = models.CharField(  # noqa: DJ001

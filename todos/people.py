@@ -39,7 +39,11 @@ class PeopleOf:
 
     @classmethod
     def of_todos(cls, request, todos):
-        ids = [pk for todo in todos for pk in (todo.assignee_id, todo.created_by_id)]
+        ids = [
+            pk
+            for fields in (todo.__dict__ for todo in todos)
+            for pk in (fields["assignee_id"], fields["created_by_id"])
+        ]
         return cls(request, ids)
 
     def __getitem__(self, user_id):

@@ -83,6 +83,14 @@ def move_todos_into_inboxes(apps, schema_editor):
             f" WHERE l.owner_id = {states}.user_id AND l.is_default = %s)",
             [True],
         ),
+        # The Inbox is each user's newest change, so a client syncing from a
+        # cursor of before this migration is handed it.
+        (
+            f"UPDATE {lists} SET seq = (SELECT s.seq + 1 FROM {states} s"
+            f" WHERE s.user_id = {lists}.owner_id)",
+            [],
+        ),
+        (f"UPDATE {states} SET seq = seq + 1", []),
     ]
     with schema_editor.connection.cursor() as cursor:
         for sql, params in statements:
@@ -144,13 +152,13 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='todo',
-            name='assignee',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            name='assignee_id',
+            field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
             model_name='todo',
-            name='created_by',
-            field=models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            name='created_by_id',
+            field=models.BigIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
             model_name='todo',

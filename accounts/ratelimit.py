@@ -104,6 +104,58 @@ def acquire_slot(key, limit, lease):
     return token if taken else None
 
 
+# A rate-limit hit and, if the rate allows, a slot: the two checks of every
+# API request in one round trip (they were two, about 4% of a request's CPU).
+_REDIS_HIT_AND_ACQUIRE = """
+local count = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+if count > tonumber(ARGV[2]) then
+  return {count, ttl, 0}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[3])
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
+  return {count, ttl, 0}
+end
+redis.call('ZADD', KEYS[2], ARGV[5], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+return {count, ttl, 1}
+"""
+
+
+def hit_and_acquire(key, limit, window, slot_key, slots, lease):
+    """
+    hit(key, limit, window), then, if that is allowed, acquire_slot(slot_key,
+    slots, lease): (usage, token), in one atomic step in Redis. The token is
+    None when every slot is taken, "" when nothing was counted.
+    """
+    if not settings.REDIS_URL:
+        return _database_hit(key, limit, window), ""
+    token = secrets.token_hex(8)
+    now = time.time()
+    try:
+        count, ttl, taken = _redis().eval(
+            _REDIS_HIT_AND_ACQUIRE,
+            2,
+            _redis_key(key),
+            _redis_key(slot_key),
+            window,
+            limit,
+            now,
+            slots,
+            now + lease,
+            token,
+            lease,
+        )
+    except RedisError as exc:
+        return _fail_open(key, limit, exc), ""
+    usage = Usage(count=int(count), limit=limit, reset_in=max(1, int(ttl)))
+    return usage, (token if taken else None if usage.allowed else "")
+
+
 def release_slot(key, token):
     if not token:
         return

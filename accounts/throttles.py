@@ -62,28 +62,32 @@ class UserThrottle(CounterThrottle):
         return f"user:{request.user.pk}"
 
     def allow_request(self, request, view):
-        if not super().allow_request(request, view):
-            return False
-        if request.user.is_authenticated:
-            take_slot(request, f"inflight:user:{request.user.pk}")
-        return True
-
-
-def take_slot(request, key):
-    """One of the key's concurrent slots for this request, or a 429."""
-    http_request = _http(request)
-    if getattr(http_request, "_inflight", None):
-        return  # a view asking twice holds one slot
-    token = ratelimit.acquire_slot(
-        key, settings.USER_MAX_CONCURRENT, settings.REQUEST_SLOT_LEASE
-    )
-    if token is None:
-        raise Throttled(
-            1,
-            f"More than {settings.USER_MAX_CONCURRENT} requests of this account "
-            "are in progress; retry when one has finished.",
+        key = self.get_cache_key(request, view)
+        http_request = _http(request)
+        if key is None or getattr(http_request, "_inflight", None):
+            # Anonymous, or a view asking twice: it holds one slot already.
+            return super().allow_request(request, view)
+        slot_key = f"inflight:user:{request.user.pk}"
+        self.usage, token = ratelimit.hit_and_acquire(
+            key,
+            self.num_requests,
+            self.duration,
+            slot_key,
+            settings.USER_MAX_CONCURRENT,
+            settings.REQUEST_SLOT_LEASE,
         )
-    http_request._inflight = (key, token)
+        if self.usage.counted:
+            http_request.__dict__.setdefault("rate_limit_usages", []).append(self.usage)
+        if not self.usage.allowed:
+            return False
+        if token is None:
+            raise Throttled(
+                1,
+                f"More than {settings.USER_MAX_CONCURRENT} requests of this "
+                "account are in progress; retry when one has finished.",
+            )
+        http_request._inflight = (slot_key, token)
+        return True
 
 
 class PasswordCheckThrottle(CounterThrottle):

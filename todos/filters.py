@@ -77,8 +77,9 @@ class TagFilter(django_filters.Filter):
     field_class = TagListField
 
 
-# Ids in a query parameter: ASCII digits (not "²"), of a size ids have.
-_ID = re.compile(r"[0-9]{1,18}")
+# Ids in a query parameter: ASCII digits (not "²"), of a size ids have,
+# from 1 as the schema says.
+_ID = re.compile(r"[1-9][0-9]{0,17}")
 MAX_IDS = 100
 
 

@@ -1,7 +1,6 @@
 """Lists as the API shows them: the list, and the caller's place in it."""
 
-import re
-
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from api.fields import (
@@ -27,6 +26,9 @@ class TodoListSerializer(serializers.ModelSerializer):
         allow_null=True,
         default=None,
         max_length=7,
+        validators=[
+            RegexValidator(COLOR_PATTERN, "Must be null or a color as #rrggbb.")
+        ],
         help_text="null, or a color as `#rrggbb`.",
     )
     archived = StrictBooleanField(
@@ -75,8 +77,6 @@ class TodoListSerializer(serializers.ModelSerializer):
         read_only_fields = ("id", "created_at", "updated_at")
 
     def validate_color(self, value):
-        if value is not None and not re.fullmatch(COLOR_PATTERN, value):
-            raise serializers.ValidationError("Must be null or a color as #rrggbb.")
         return value.lower() if value else value
 
     def to_representation(self, shown):

@@ -1,11 +1,13 @@
 """A user's todos, and the queries over them (writes keep todos.ledger)."""
 
 import builtins
+import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, signals
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from todos import ledger
@@ -311,6 +313,29 @@ class Todo(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+        if len(values) == len(_attnames(cls)) and not _has_init_listeners(cls):
+            # What Model.from_db() makes of a whole row, without running
+            # Model.__init__(): that sets each field through setattr(), and a
+            # foreign key's id through a descriptor (owner, list, parent), a
+            # call each per row; a page of 100 todos read 700 more calls.
+            # todos/tests/test_models.py holds the two to the same todo.
+            instance = cls.__new__(cls)
+            instance.__dict__.update(zip(_attnames(cls), values, strict=True))
+            instance._state = ModelState()
+            instance._state.adding = False
+            instance._state.db = db
+        else:
+            instance = super().from_db(db, field_names, values)
         ledger.remember(instance)
         return instance
+
+
+@functools.cache
+def _attnames(model):
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def _has_init_listeners(model):
+    return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(
+        model
+    )

@@ -18,6 +18,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from todos.management.commands import seed as demo_seed
+from todos.ordering import integer_key
 
 SCALES = {"small": 0.01, "large": 1.0}
 PASSWORD = "bench-password-not-secret"
@@ -33,13 +34,9 @@ LISTED_TODOS = 200
 LISTS_EACH = 20
 
 
-BASE_62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
 def _position(number):
-    """The fractional key of integer `number` (as the lists migration makes)."""
-    digits = "".join(BASE_62[number // 62**k % 62] for k in (3, 2, 1, 0))
-    return f"d{digits}"
+    """The fractional key of integer `number`, as the lists migration makes."""
+    return integer_key(number, 4)
 
 
 def plan(scale, rng):

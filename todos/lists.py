@@ -25,11 +25,6 @@ class Role(models.TextChoices):
 ROLE_RANK = {Role.VIEWER: 0, Role.EDITOR: 1, Role.OWNER: 2}
 
 
-class TodoListQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(memberships__user=user)
-
-
 class TodoList(models.Model):
     # No index of its own: the one-default constraint and (owner, seq) lead
     # with it.
@@ -48,8 +43,6 @@ class TodoList(models.Model):
     # The owner's change number of this list's latest change (todos.ledger),
     # as a todo's: its version and its place in the change feed.
     seq = models.BigIntegerField(default=0, editable=False)
-
-    objects = TodoListQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -35,21 +35,29 @@ class PositionField(models.CharField):
 BASE_62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def at_end(number):
+def integer_key(number, width):
     """
-    The key of a todo put last among its siblings by change number `number`,
-    with no look at the siblings: change numbers only grow under the owner's
-    lock, so this key is after every key its group holds. It is
-    fractional-indexing's key for an integer of 5 or more base-62 digits
-    ("e" and 5 digits, then "f" and 6, ...), after every 4-digit key the
-    lists migration gave (todos/migrations/0005_lists.py).
+    fractional-indexing's key for integer `number` written with at least
+    `width` base-62 digits: a head letter that says how many ("d" for 4, "e"
+    for 5, ...), then the digits.
     """
     digits = ""
     while number:
         number, digit = divmod(number, 62)
         digits = BASE_62[digit] + digits
-    digits = digits.rjust(5, "0")
+    digits = digits.rjust(width, "0")
     return chr(ord("a") + len(digits) - 1) + digits
+
+
+def at_end(number):
+    """
+    The key of a todo put last among its siblings by change number `number`,
+    with no look at the siblings: change numbers only grow under the owner's
+    lock, so this key is after every key its group holds. Of 5 or more
+    digits, it comes after every 4-digit key the lists migration gave
+    (todos/migrations/0005_lists.py).
+    """
+    return integer_key(number, 5)
 
 
 def between(before, after):

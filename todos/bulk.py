@@ -77,7 +77,8 @@ class Batch:
 
     def _saved(self, serializer, status_code):
         serializer.is_valid(raise_exception=True)
-        todo = serializer.save(**({} if serializer.instance else {"owner": self.user}))
+        made_by = {} if serializer.instance else {"created_by_id": self.user.pk}
+        todo = serializer.save(**made_by)
         return {
             "outcome": "saved",
             "status": status_code,

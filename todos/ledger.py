@@ -307,71 +307,134 @@ def _record(counts):
 
 
 @contextmanager
-def writing(user_id, changes=1, growth=0):
+def writing(user_id, changes=1, growth=0, also=()):
     """
-    One transaction of writes to `user_id`'s todos, holding their write lock
-    from the start: concurrent writes apply one after another, none is lost,
-    and reads made inside see no other write half-done.
+    One transaction of writes to `user_id`'s todos (and to those of the
+    owners `also`), holding their write locks from the start: concurrent
+    writes apply one after another, none is lost, and reads made inside see
+    no other write half-done. The locks are taken in the order of the
+    owners' ids, so two writes that lock the same owners cannot deadlock.
 
-    `changes` numbers are reserved and `growth` todos counted up front, in the
-    statement that takes the lock; more are taken, and the count corrected,
-    as the writes turn out (a hint costs a query only when wrong).
+    `changes` numbers are reserved and `growth` todos counted up front for
+    `user_id`, in the statement that takes the lock; more are taken, and the
+    count corrected, as the writes turn out (a hint costs a query only when
+    wrong).
     """
     with transaction.atomic():
-        book = Book(user_id, changes, growth)
+        book = Book(user_id, changes, growth, also)
         yield book
         book.close()
 
 
-class Book:
-    """The writes of one transaction to one user's todos (see writing())."""
+class _Account:
+    """One owner's side of a Book: their reserved numbers, growth and counts."""
 
-    def __init__(self, user_id, changes, growth):
+    def __init__(self, owner_id, changes, growth):
+        self.owner_id = owner_id
+        last = SyncState.objects.advance(owner_id, by=changes, grow=growth)
+        self.numbers = iter(range(last - changes + 1, last + 1))
+        self.counted_growth = growth
+        self.growth = 0
+        self.counts = Counter()
+        self.lists_changed = False
+
+    def next_number(self):
+        number = next(self.numbers, None)
+        if number is None:  # more writes than reserved
+            number = SyncState.objects.advance(self.owner_id)
+        return number
+
+    def settle(self):
+        if self.growth != self.counted_growth:
+            grow = self.growth - self.counted_growth
+            SyncState.objects.advance(self.owner_id, by=0, grow=grow)
+            self.counted_growth = self.growth
+        counts, self.counts = self.counts, Counter()
+        if self.lists_changed:
+            SyncState.objects.count_archived(self.owner_id)
+            self.lists_changed = False
+        return counts
+
+
+class Book:
+    """
+    The writes of one transaction to the todos of one owner (`user_id`),
+    or of a few (see writing()): a todo is written in its owner's account.
+    """
+
+    def __init__(self, user_id, changes=1, growth=0, also=()):
         self.user_id = user_id
-        last = SyncState.objects.advance(user_id, by=changes, grow=growth)
-        self._numbers = iter(range(last - changes + 1, last + 1))
-        self._counted_growth = growth
-        self._growth = 0
-        self._counts = Counter()
+        self._accounts = {}
+        for owner_id in sorted({user_id, *also}):
+            first = owner_id == user_id
+            self._open(owner_id, changes if first else 0, growth if first else 0)
         self._inbox_id = None
-        self._lists_changed = False
+
+    def _open(self, owner_id, changes=0, growth=0):
+        self._accounts[owner_id] = _Account(owner_id, changes, growth)
+
+    def account(self, owner_id):
+        """
+        The account of `owner_id`, locking it now if the book did not at
+        its start (a write that learns of a second owner only as it goes;
+        writing()'s `also` names them up front, in lock order).
+        """
+        if owner_id not in self._accounts:
+            self._open(owner_id)
+        return self._accounts[owner_id]
+
+    @property
+    def owners(self):
+        return set(self._accounts)
 
     def save(self, todo, **kwargs):
         """
-        Insert or update `todo` (normalised) under a new change number; one
-        without a position (new, or moved) goes last among its siblings
-        (ordering.at_end).
+        Insert or update `todo` (normalised) under a new change number of
+        its owner; one without a position (new, or moved) goes last among
+        its siblings (ordering.at_end). A todo whose owner changed (it moved
+        to a list of another owner's) leaves the old owner's books for the
+        new one's: a deletion in the old one's feed, a new todo in the new.
         """
-        self._check_owner(todo)
         todo.normalise()
         adding = todo._state.adding
+        stored_owner = None if adding else getattr(todo, "_stored_owner_id", None)
+        if stored_owner is None:
+            stored_owner = todo.owner_id
+        account, before = self.account(todo.owner_id), self.account(stored_owner)
+        if before is not account:
+            _require_list_of(todo)
         if adding:
             self._place_new(todo)
-        before = _stored_counts(todo)
+        counted = _stored_counts(todo)
         left = None if adding else getattr(todo, "_stored_list_id", None)
         if left is not None and left != todo.list_id:
             # Who sees the list it left, and not the one it joined, sees it go.
-            self._bury([(todo.pk, left)])
+            self._bury(before, [(todo.pk, left)])
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
-        todo.seq = self._next_number()
+            if before is not account:
+                kwargs["update_fields"].add("owner")
+        todo.seq = account.next_number()
         if not todo.position:
             todo.position = ordering.at_end(todo.seq)
         models.Model.save(todo, **kwargs)
+        if before is not account:
+            TodoTag.objects.filter(todo=todo).update(owner_id=todo.owner_id)
+            before.growth -= 1
+            account.growth += 1
         self._index_tags(todo)
-        self._counts.update(counts_of(todo))
-        self._counts.subtract(before)
-        self._growth += adding
+        account.counts.update(counts_of(todo))
+        before.counts.subtract(counted)
+        account.growth += adding
         remember(todo)
         return todo
 
     def create(self, todos, batch_size=None):
-        """Insert many new todos of this user in a few statements."""
+        """Insert many new todos in a few statements."""
         for todo in todos:
-            self._check_owner(todo)
             todo.normalise()
             self._place_new(todo)
-            todo.seq = self._next_number()
+            todo.seq = self.account(todo.owner_id).next_number()
             if not todo.position:
                 todo.position = ordering.at_end(todo.seq)
         # The base manager: the plain QuerySet, whose bulk_create() is the
@@ -379,56 +442,61 @@ class Book:
         type(todos[0])._base_manager.bulk_create(todos, batch_size=batch_size)
         TodoTag.objects.bulk_create(
             [
-                TodoTag(todo=todo, owner_id=self.user_id, name=tag)
+                TodoTag(todo=todo, owner_id=todo.owner_id, name=tag)
                 for todo in todos
                 for tag in todo.tags
             ],
             batch_size=batch_size,
         )
         for todo in todos:
-            self._counts.update(counts_of(todo))
+            account = self.account(todo.owner_id)
+            account.counts.update(counts_of(todo))
+            account.growth += 1
             remember(todo)
-        self._growth += len(todos)
         return todos
 
     def delete(self, todo):
         """Delete `todo` and its subtasks, leaving tombstones for the feed."""
-        self._check_owner(todo)
+        account = self.account(todo.owner_id)
         model = type(todo)
         subtasks = self._descendants(model, [todo.pk])
-        self._bury([(todo.pk, todo.list_id), *_graves(subtasks)])
-        self._counts.subtract(_stored_counts(todo))
+        self._bury(account, [(todo.pk, todo.list_id), *_graves(subtasks)])
+        account.counts.subtract(_stored_counts(todo))
         for row in subtasks:
-            self._counts.subtract(counts_of(_Row(row)))
-        self._growth -= 1 + len(subtasks)
+            account.counts.subtract(counts_of(_Row(row)))
+        account.growth -= 1 + len(subtasks)
         return _delete(model, [todo.pk, *(row["pk"] for row in subtasks)])
 
-    def delete_rows(self, model, rows):
+    def delete_rows(self, model, rows, owner_id=None):
         """
-        Delete todos of this user, given as rows of pk and counted fields,
-        and their subtasks.
+        Delete todos of one owner (`owner_id`, by default the book's), given
+        as rows of pk and counted fields, and their subtasks.
         """
+        account = self.account(self.user_id if owner_id is None else owner_id)
         rows = [*rows, *self._descendants(model, [row["pk"] for row in rows])]
-        self._bury(_graves(rows))
+        self._bury(account, _graves(rows))
         for row in rows:
-            self._counts.subtract(counts_of(_Row(row)))
-        self._growth -= len(rows)
+            account.counts.subtract(counts_of(_Row(row)))
+        account.growth -= len(rows)
         return _delete(model, [row["pk"] for row in rows])
 
     # --- lists ---------------------------------------------------------------
 
     def save_list(self, todo_list, **kwargs):
-        """Insert or update one of this user's lists under a new change number."""
-        if todo_list.owner_id != self.user_id:
-            raise ValueError("A list is written in its owner's book.")
-        todo_list.seq = self._next_number()
+        """Insert or update a list under a new change number of its owner."""
+        account = self.account(todo_list.owner_id)
+        todo_list.seq = account.next_number()
         todo_list.save(**kwargs)
-        self._lists_changed = True
+        account.lists_changed = True
         return todo_list
 
-    def save_membership(self, membership, **kwargs):
-        """A member's place in a list of this user's (their order, their role)."""
-        membership.seq = self._next_number()
+    def save_membership(self, membership, owner_id, **kwargs):
+        """
+        A member's place in a list of `owner_id`'s (their order, their role),
+        under a change number of the list's owner: the list's version for
+        that member.
+        """
+        membership.seq = self.account(owner_id).next_number()
         membership.save(**kwargs)
         return membership
 
@@ -437,60 +505,48 @@ class Book:
         from todos.lists import Membership, Role
 
         self.save_list(todo_list)
-        last = (
-            Membership.objects.filter(user_id=self.user_id)
-            .order_by("-position")
-            .values_list("position", flat=True)
-            .first()
-        )
         Membership.objects.create(
             list=todo_list,
-            user_id=self.user_id,
+            user_id=todo_list.owner_id,
             role=Role.OWNER,
-            position=ordering.between(last or None, None),
+            position=last_position(todo_list.owner_id),
+            seq=todo_list.seq,
         )
         if todo_list.is_default:
-            SyncState.objects.filter(user_id=self.user_id).update(inbox=todo_list)
+            SyncState.objects.filter(user_id=todo_list.owner_id).update(inbox=todo_list)
         return todo_list
 
     def delete_list(self, todo_list):
-        """Delete a list of this user's and its todos, each a deletion in the feed."""
+        """Delete a list and its todos, each a deletion in the feed."""
         from todos.models import Todo
 
-        if todo_list.owner_id != self.user_id:
-            raise ValueError("A list is written in its owner's book.")
+        account = self.account(todo_list.owner_id)
         rows = Todo._base_manager.filter(list=todo_list).values("pk", *COUNTED_FIELDS)
-        self.delete_rows(Todo, list(rows))
+        self.delete_rows(Todo, list(rows), owner_id=todo_list.owner_id)
         Tombstone.objects.create(
-            owner_id=self.user_id,
+            owner_id=todo_list.owner_id,
             kind="list",
             todo_id=todo_list.pk,
             list_id=todo_list.pk,
-            seq=self._next_number(),
+            seq=account.next_number(),
         )
+        members = list(todo_list.memberships.values_list("user_id", flat=True))
         todo_list.delete()
-        self._lists_changed = True
+        account.lists_changed = True
+        count_shared(members)
 
     def close(self):
-        """Settle the count and the summary (nothing if the writes roll back)."""
+        """Settle the counts and the summary (nothing if the writes roll back)."""
         if transaction.get_rollback():
             return
-        if self._growth != self._counted_growth:
-            grow = self._growth - self._counted_growth
-            SyncState.objects.advance(self.user_id, by=0, grow=grow)
-            self._counted_growth = self._growth
-        _record({self.user_id: self._counts})
-        self._counts = Counter()
-        if self._lists_changed:
-            SyncState.objects.count_archived(self.user_id)
-            self._lists_changed = False
+        _record({owner: account.settle() for owner, account in self._accounts.items()})
 
     def _place_new(self, todo):
         """A new todo is in its owner's Inbox, made by its owner, unless said."""
         if todo.list_id is None:
             if self._inbox_id is None:
                 self._inbox_id = (
-                    SyncState.objects.filter(user_id=self.user_id)
+                    SyncState.objects.filter(user_id=todo.owner_id)
                     .values_list("inbox_id", flat=True)
                     .get()
                 )
@@ -498,27 +554,15 @@ class Book:
         if todo.created_by_id is None:
             todo.created_by_id = todo.owner_id
 
-    def _next_number(self):
-        number = next(self._numbers, None)
-        if number is None:  # more writes than reserved
-            number = SyncState.objects.advance(self.user_id)
-        return number
-
-    def _check_owner(self, todo):
-        # The tag index, the feed and the summary are all per owner.
-        stored = getattr(todo, "_stored_owner_id", None)
-        if todo.owner_id != self.user_id or stored not in (None, todo.owner_id):
-            raise ValueError("A todo cannot change owner.")
-
-    def _bury(self, graves):
-        """Tombstones for (todo id, list id) pairs."""
+    def _bury(self, account, graves):
+        """Tombstones for (todo id, list id) pairs of `account`'s owner."""
         Tombstone.objects.bulk_create(
             [
                 Tombstone(
-                    owner_id=self.user_id,
+                    owner_id=account.owner_id,
                     todo_id=pk,
                     list_id=list_id,
-                    seq=self._next_number(),
+                    seq=account.next_number(),
                 )
                 for pk, list_id in graves
             ]
@@ -541,7 +585,8 @@ class Book:
             frontier = [row["pk"] for row in level]
         return found
 
-    def _index_tags(self, todo):
+    @staticmethod
+    def _index_tags(todo):
         indexed = getattr(todo, "_indexed_tags", None) or []
         if indexed == todo.tags:
             return
@@ -550,11 +595,44 @@ class Book:
             TodoTag.objects.filter(todo=todo, name__in=removed).delete()
         TodoTag.objects.bulk_create(
             [
-                TodoTag(todo=todo, owner_id=self.user_id, name=tag)
+                TodoTag(todo=todo, owner_id=todo.owner_id, name=tag)
                 for tag in todo.tags
                 if tag not in indexed
             ]
         )
+
+
+def _require_list_of(todo):
+    # The tag index, the feed and the summary are all per owner, and a
+    # todo's owner is its list's: it changes owner only with its list.
+    from todos.lists import TodoList
+
+    if not TodoList.objects.filter(pk=todo.list_id, owner_id=todo.owner_id).exists():
+        raise ValueError("A todo's owner is its list's owner.")
+
+
+def last_position(user_id):
+    """A position after all of the user's lists, in their order of lists."""
+    from todos.lists import Membership
+
+    last = (
+        Membership.objects.filter(user_id=user_id)
+        .order_by("-position")
+        .values_list("position", flat=True)
+        .first()
+    )
+    return ordering.between(last or None, None)
+
+
+def count_shared(user_ids):
+    """Recount how many lists of others each user is a member of."""
+    from todos.lists import Membership
+
+    for user_id in set(user_ids):
+        shared = Membership.objects.filter(user_id=user_id).exclude(
+            list__owner_id=user_id
+        )
+        SyncState.objects.filter(user_id=user_id).update(shared=shared.count())
 
 
 def _delete(model, ids):

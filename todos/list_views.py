@@ -19,7 +19,7 @@ from api.schema import (
     problems,
     replayed_header,
 )
-from todos import ledger, list_rows, ordering
+from todos import access, ledger, list_rows, ordering
 from todos.feed import collection_etag, list_etag
 from todos.ledger import SyncState
 from todos.list_serializers import MoveListSerializer, TodoListSerializer
@@ -105,8 +105,13 @@ class TodoListViewSet(viewsets.ModelViewSet):
 
     @contextmanager
     def writing(self):
-        """The caller's ledger Book (todos.ledger): their write lock."""
-        with ledger.writing(self.request.user.pk) as book:
+        """
+        The ledger Book (todos.ledger) of the list's owner (the caller's for
+        a new list): their write lock, as for the list's todos.
+        """
+        user = self.request.user
+        owners = access.owners_of_lists(user, [self.kwargs.get("pk")])
+        with ledger.writing(owners.pop() if owners else user.pk) as book:
             yield book
 
     @staticmethod
@@ -225,10 +230,14 @@ class TodoListViewSet(viewsets.ModelViewSet):
                 before.position if before else None, following.first()
             )
             if not ordering.fits(key):
-                rows = list(mine.order_by("position", "pk"))
+                rows = list(mine.select_related("list").order_by("position", "pk"))
                 key = ordering.respaced(rows, before)
                 for row in rows:
-                    book.save_membership(row, update_fields=["position", "seq"])
+                    book.save_membership(
+                        row, row.list.owner_id, update_fields=["position", "seq"]
+                    )
             membership.position = key
-            book.save_membership(membership, update_fields=["position", "seq"])
+            book.save_membership(
+                membership, membership.list.owner_id, update_fields=["position", "seq"]
+            )
         return self._answer(membership.list_id)

@@ -27,7 +27,10 @@ SKIPS_THE_LEDGER = (
 
 class TodoQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(owner=user)
+        """The todos `user` sees (todos.access): in the lists they are a member of."""
+        from todos import access
+
+        return access.seen_by(self, user)
 
     def bulk_create(self, objs, batch_size=None, **kwargs):
         """Insert many todos in a few queries, through the ledger."""
@@ -305,7 +308,7 @@ class Todo(models.Model):
         except ValidationError as exc:
             raise ValidationError({"tags": exc.messages}) from None
         # The API checks places (todos.placement); forms such as the admin's
-        # come through here.
+        # come through here. A todo's owner is its list's.
         if self.list_id is not None and self.list.owner_id != self.owner_id:
             raise ValidationError({"list": "Must be a list of the todo's owner."})
         if self.parent_id is not None and self.parent.list_id != self.list_id:

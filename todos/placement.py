@@ -22,23 +22,38 @@ def _invalid(field, message):
 
 
 def role_in(user, list_id):
-    """The user's role in list `list_id`, or None if they cannot see it."""
-    return (
+    """
+    The user's role in list `list_id` and the list's owner, or (None, None)
+    if they cannot see it.
+    """
+    found = (
         Membership.objects.filter(list_id=list_id, user=user)
-        .values_list("role", flat=True)
+        .values_list("role", "list__owner_id")
         .first()
     )
+    return found or (None, None)
 
 
 def require_writable(user, list_id, field="list"):
     """
-    A list the user may write todos in. One they cannot see is a 400 naming
-    `field` that says the same as for a list that does not exist.
+    A list the user may write todos in; returns its owner. One they cannot
+    see is a 400 naming `field` that says the same as for a list that does
+    not exist.
     """
-    role = role_in(user, list_id)
+    role, owner_id = role_in(user, list_id)
     if role is None:
         raise _invalid(field, "No list with this id.")
     if ROLE_RANK[role] < ROLE_RANK[Role.EDITOR]:
+        raise PermissionDenied("Viewers of this list cannot change its todos.")
+    return owner_id
+
+
+def require_editor(user, todo):
+    """That `user` may change `todo` (a todo they see): an editor of its list."""
+    if todo.owner_id == user.pk:
+        return  # their own list: they are its owner
+    role, _ = role_in(user, todo.list_id)
+    if role is None or ROLE_RANK[role] < ROLE_RANK[Role.EDITOR]:
         raise PermissionDenied("Viewers of this list cannot change its todos.")
 
 
@@ -124,10 +139,15 @@ def check_place(user, todo, attrs):
     from todos.models import Todo
 
     moving = "list_id" in attrs and (todo is None or attrs["list_id"] != todo.list_id)
+    if todo is not None:
+        require_editor(user, todo)
     if moving:
-        require_writable(user, attrs["list_id"])
+        # A todo's owner is its list's: one moved to a list of someone
+        # else's goes to their books (todos.ledger).
+        attrs["owner_id"] = require_writable(user, attrs["list_id"])
     elif todo is None:
         attrs["list_id"] = SyncState.objects.of(user).inbox_id
+        attrs["owner_id"] = user.pk
     list_id = attrs["list_id"] if "list_id" in attrs else todo.list_id
     if moving and todo is not None and "parent_id" not in attrs:
         attrs["parent_id"] = None  # a subtask moved alone is top-level there
@@ -158,7 +178,7 @@ def move_subtasks(book, todo):
     )
     subtasks = type(todo).objects.filter(pk__in=[row["pk"] for row in rows])
     for subtask in subtasks:
-        subtask.list_id = todo.list_id
+        subtask.list_id, subtask.owner_id = todo.list_id, todo.owner_id
         if subtask.assignee_id not in members:
             subtask.assignee_id = None
         book.save(subtask)
@@ -192,6 +212,7 @@ def move(book, user, todo, place):
             )
     moved_list = list_id != todo.list_id
     todo.list_id, todo.parent_id = list_id, parent_id
+    todo.owner_id = place.get("owner_id", todo.owner_id)
     if "assignee_id" in place:
         todo.assignee_id = place["assignee_id"]
     todo.position = position_after(book, Todo, list_id, parent_id, after, moving=todo)

@@ -16,6 +16,7 @@ from collections import Counter
 
 from django.db.models import Count
 
+from todos import access
 from todos.ledger import TodoStat, TodoTag, iso_day
 from todos.models import Todo
 from todos.priority import Priority
@@ -89,7 +90,7 @@ def stats_of(user, today, hide_archived=False):
     by_priority = {priority.label: Counter() for priority in Priority}
     by_tag = {}
     overdue = due_today = 0
-    rows = TodoStat.objects.filter(owner=user, n__gt=0)
+    rows = access.seen_by(TodoStat.objects.filter(n__gt=0), user)
     if hide_archived:
         rows = rows.filter(list__archived=False)
     rows = rows.values_list("dimension", "value", "completed", "n")

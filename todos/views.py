@@ -18,7 +18,7 @@ from api.schema import (
     problems,
     replayed_header,
 )
-from todos import ledger, placement, summary
+from todos import access, ledger, placement, summary
 from todos.bulk import Batch
 from todos.feed import (
     DEFAULT_LIMIT,
@@ -111,11 +111,14 @@ class TodoViewSet(viewsets.ModelViewSet):
     def hides_archived(self):
         """
         Whether archived lists' todos are left out here: unless `list=`
-        names lists, and only if the caller has any (known from their sync
-        state, which came with the session: no query).
+        names lists, and only if the caller may see any (known from their
+        sync state, which came with the session: no query).
         """
         names_lists = any(self.request.query_params.getlist("list"))
-        return not names_lists and SyncState.objects.of(self.request.user).archived > 0
+        user = self.request.user
+        # Lists shared with the caller may be archived by their owners.
+        may_have = SyncState.objects.of(user).archived > 0 or access.shares(user)
+        return not names_lists and may_have
 
     def get_object(self):
         todo = super().get_object()
@@ -127,15 +130,31 @@ class TodoViewSet(viewsets.ModelViewSet):
     def writing(self, growth=0):
         """
         Read, check, change and write in one ledger Book (todos.ledger),
-        holding the user's write lock: concurrent changes apply one after
-        another, none is lost, and of two writes sent with the same If-Match
-        exactly one succeeds.
+        holding the write lock of the owner of the todo (or of the list it
+        goes to): concurrent changes apply one after another, none is lost,
+        and of two writes sent with the same If-Match exactly one succeeds.
         """
-        with ledger.writing(self.request.user.pk, growth=growth) as self.book:
+        owner, *also = self._owners()
+        with ledger.writing(owner, growth=growth, also=also) as self.book:
             try:
                 yield self.book
             finally:
                 self.book = None
+
+    def _owners(self):
+        """
+        Whose books the write touches, the first the owner it grows: the
+        todo's owner and that of the list named in the body (a create in it,
+        or a move to it). Ids the caller cannot see name no one; the write
+        then fails validation (or is a 404) before it writes anything.
+        """
+        user, data = self.request.user, self.request.data
+        named = data.get("list") if isinstance(data, dict) else None
+        to_list = access.owners_of_lists(user, [named])
+        if "pk" not in self.kwargs:
+            return [*(to_list or {user.pk})]
+        of_todo = access.owners_of_todos(user, [self.kwargs["pk"]]) or {user.pk}
+        return [*of_todo, *(to_list - of_todo)]
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "book": self.book}
@@ -215,7 +234,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         with self.writing(growth=1):
             serializer = self.get_serializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            todo = serializer.save(owner=request.user)
+            todo = serializer.save(created_by_id=request.user.pk)
         location = reverse("todo-detail", args=[todo.pk], request=request)
         return Response(
             serializer.data,

@@ -54,6 +54,8 @@ def test_overdue_and_not_overdue_partition_the_todos(make_todo, user):
 def test_stats_count_in_the_database(make_todo, user, django_assert_num_queries):
     make_todo(priority=Todo.Priority.HIGH, completed=True, tags=["x"])
     make_todo(priority=Todo.Priority.LOW, tags=["x", "y"])
+    user.refresh_from_db()
+    assert user.syncstate  # as the session brings it (accounts.sessions)
 
     with django_assert_num_queries(2):
         stats = Todo.objects.for_user(user).stats(today=dt.date(2030, 1, 1))

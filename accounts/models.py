@@ -202,6 +202,7 @@ class ApiToken(models.Model):
     class Scope(models.TextChoices):
         READ = "todos:read"
         WRITE = "todos:write"
+        SHARE = "lists:share"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"

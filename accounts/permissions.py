@@ -8,17 +8,21 @@ def _api_token(request):
 
 
 class TokenScopes(BasePermission):
-    """An API token reads with `todos:read` and writes with `todos:write`."""
+    """
+    An API token reads with `todos:read` and writes with `todos:write`, or
+    with the scope a view's `write_scope(request)` names.
+    """
 
     def has_permission(self, request, view):
         token = _api_token(request)
         if token is None:
             return True
-        needed = (
-            ApiToken.Scope.READ
-            if request.method in SAFE_METHODS
-            else ApiToken.Scope.WRITE
-        )
+        if request.method in SAFE_METHODS:
+            needed = ApiToken.Scope.READ
+        else:
+            # Sharing (members, invitations, transfer) asks for lists:share.
+            scope_for = getattr(view, "write_scope", None)
+            needed = scope_for(request) if scope_for else ApiToken.Scope.WRITE
         self.message = f"This API token lacks the {needed} scope."
         return needed in token.scopes
 

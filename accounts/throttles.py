@@ -197,3 +197,28 @@ class RateLimitHeadersMiddleware:
             response["RateLimit-Remaining"] = str(tightest.remaining)
             response["RateLimit-Reset"] = str(tightest.reset_in)
         return response
+
+
+class InvitationThrottle(CounterThrottle):
+    """
+    Invitations to lists, which mail an address anyone may name: per
+    inviting user (INVITATION_THROTTLE_RATE) ...
+    """
+
+    rate_setting = "INVITATION_THROTTLE_RATE"
+
+    def get_cache_key(self, request, view):
+        if request.method != "POST" or not request.user.is_authenticated:
+            return None
+        return f"invitations:{request.user.pk}"
+
+
+class InvitedAddressThrottle(AccountMailThrottle):
+    """... and per address invited, as the account flows' mails are."""
+
+    def get_cache_key(self, request, view):
+        email = request.data.get("email") if isinstance(request.data, dict) else None
+        if request.method != "POST" or not isinstance(email, str):
+            return None  # the serializer answers 400
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return f"account-mail:{digest}"

@@ -355,6 +355,8 @@ SIGNIN_FAILURE_WINDOW = 15 * 60
 # Mails of the account flows (reset and verification links) per address
 # they go to, so the API cannot be used to flood a mailbox.
 ACCOUNT_MAIL_THROTTLE_RATE = env_rate("ACCOUNT_MAIL_THROTTLE_RATE", "5/hour")
+# Invitations to lists one user sends (each mails an address).
+INVITATION_THROTTLE_RATE = env_rate("INVITATION_THROTTLE_RATE", "50/hour")
 # How many proxies in front append to X-Forwarded-For (see accounts.client).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
@@ -501,6 +503,8 @@ SPECTACULAR_SETTINGS = {
         "TypeTodoEnum": ["todo"],
         "TypeListEnum": ["list"],
         "OpUpsertEnum": ["upsert"],
+        "RoleEnum": "todos.lists.Role",
+        "GivenRoleEnum": "todos.sharing_serializers.GIVEN_ROLES",
     },
     # The schema and docs pages are public; credentials sent to them are ignored.
     "SERVE_AUTHENTICATION": [],

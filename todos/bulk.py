@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 
 from api.conditional import if_match_passes
 from api.exceptions import PreconditionFailed, api_exception_handler, problem
-from todos import ledger, placement
+from todos import access, ledger, placement
 from todos.feed import todo_etag
 from todos.models import Todo
 from todos.serializers import TodoSerializer
@@ -39,8 +39,16 @@ class Batch:
 
     def run(self, atomic):
         changes = len(self.operations)
-        with ledger.writing(self.user.pk, changes=changes) as self.book:
-            ids = {op["id"] for op in self.operations if "id" in op}
+        ids = {op["id"] for op in self.operations if "id" in op}
+        # Every owner whose books the batch may write, locked in order up
+        # front: those of its todos and of the lists it names.
+        named = [
+            op.get("list_id", op.get("data", {}).get("list")) for op in self.operations
+        ]
+        also = access.owners_of_todos(self.user, ids) | access.owners_of_lists(
+            self.user, named
+        )
+        with ledger.writing(self.user.pk, changes=changes, also=also) as self.book:
             self.todos = {
                 todo.pk: todo
                 for todo in Todo.objects.for_user(self.user).filter(pk__in=ids)
@@ -71,6 +79,7 @@ class Batch:
         todo = self.todos.get(op["id"])
         if todo is None:
             raise NotFound("No Todo matches the given query.")
+        placement.require_editor(self.user, todo)
         if not if_match_passes(op.get("if_match"), todo_etag(todo)):
             raise PreconditionFailed()
         return todo

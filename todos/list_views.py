@@ -7,8 +7,8 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from accounts.models import ApiToken
 from api.conditional import not_modified, require_if_match
-from api.exceptions import CodedProblem
 from api.idempotency import idempotent
 from api.schema import (
     IDEMPOTENCY_KEY,
@@ -19,18 +19,20 @@ from api.schema import (
     problems,
     replayed_header,
 )
-from todos import access, ledger, list_rows, ordering
+from todos import access, ledger, list_rows, ordering, sharing
 from todos.feed import collection_etag, list_etag
 from todos.ledger import SyncState
 from todos.list_serializers import MoveListSerializer, TodoListSerializer
 from todos.lists import Membership, Role, TodoList
+from todos.sharing import DefaultListConflict
+from todos.sharing_serializers import TransferSerializer
+
+
+def sharing_scope(request):
+    return ApiToken.Scope.SHARE
+
 
 WRITE_ANSWER = {200: TodoListSerializer, **problems(409, 412)}
-
-
-class DefaultListConflict(CodedProblem):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "default_list"
 
 
 @extend_schema_view(
@@ -69,6 +71,7 @@ class DefaultListConflict(CodedProblem):
 )
 class TodoListViewSet(viewsets.ModelViewSet):
     serializer_class = TodoListSerializer
+    write_scope = None  # todos:write, but for transfer (accounts.permissions)
     # The URL's id is the list's; the object is the caller's membership.
     lookup_field = "list_id"
     lookup_url_kwarg = "pk"
@@ -104,14 +107,15 @@ class TodoListViewSet(viewsets.ModelViewSet):
         return Response(body, headers={"ETag": list_etag(body)}, **kwargs)
 
     @contextmanager
-    def writing(self):
+    def writing(self, also=()):
         """
         The ledger Book (todos.ledger) of the list's owner (the caller's for
         a new list): their write lock, as for the list's todos.
         """
         user = self.request.user
         owners = access.owners_of_lists(user, [self.kwargs.get("pk")])
-        with ledger.writing(owners.pop() if owners else user.pk) as book:
+        owner = owners.pop() if owners else user.pk
+        with ledger.writing(owner, also=[*also]) as book:
             yield book
 
     @staticmethod
@@ -240,4 +244,36 @@ class TodoListViewSet(viewsets.ModelViewSet):
             book.save_membership(
                 membership, membership.list.owner_id, update_fields=["position", "seq"]
             )
+        return self._answer(membership.list_id)
+
+    @extend_schema(
+        summary="Hand a list to another member",
+        description="Makes the member `user_id` the list's owner; the caller, "
+        "its owner until now, stays as an editor. Its todos move to the new "
+        "owner's account, each a change in the feed. The owner's.",
+        request=TransferSerializer,
+        parameters=[etag_header(200)],
+        responses={200: TodoListSerializer, **problems(409, 412)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        pagination_class=None,
+        write_scope=sharing_scope,
+    )
+    def transfer(self, request, pk=None):
+        handover = TransferSerializer(data=request.data)
+        handover.is_valid(raise_exception=True)
+        self._require_owner(super().get_object())
+        heir = Membership.objects.filter(
+            list_id=self.kwargs["pk"], user_id=handover.validated_data["user_id"]
+        ).first()
+        if heir is None:
+            raise ValidationError({"user_id": ["Not a member of this list."]})
+        # Both owners' locks, taken in order; then read again under them.
+        with self.writing(also=[heir.user_id]) as book:
+            membership = self.get_object()
+            self._require_owner(membership)
+            heir.refresh_from_db()
+            sharing.transfer(book, membership.list, heir)
         return self._answer(membership.list_id)

@@ -4,6 +4,8 @@ Inbox). A Membership is a user's place in a list: their role and their own
 position of it in their order of lists; the owner is a member too.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery, Sum, Value
@@ -124,3 +126,61 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.list} as {self.role}"
+
+
+# How long an invitation waits for its answer.
+INVITATION_LIFETIME = dt.timedelta(days=14)
+
+
+def _expiry():
+    return timezone.now() + INVITATION_LIFETIME
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(expires_at__gt=timezone.now())
+
+    def for_invitee(self, user):
+        """The pending invitations a user may answer: to their verified address."""
+        if not user.email_verified:
+            return self.none()
+        return self.pending().filter(email=user.email)
+
+
+class Invitation(models.Model):
+    """
+    An offer to join a list, made by its owner to an email address: nobody
+    becomes a member without accepting, and the owner learns nothing of
+    whether the address has an account (the invitee answers from the account
+    that verified the address, signed up before or after).
+    """
+
+    list = models.ForeignKey(
+        TodoList, on_delete=models.CASCADE, related_name="invitations"
+    )
+    # Normalised as accounts' are (lower case): matched to verified ones.
+    email = models.EmailField(max_length=254)
+    role = models.CharField(
+        max_length=8, choices=[(r.value, r.label) for r in (Role.EDITOR, Role.VIEWER)]
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_expiry)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["list", "email"], name="invitation_once_per_list"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["email", "expires_at"], name="invitation_email")
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.list} as {self.role}"

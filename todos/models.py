@@ -13,7 +13,7 @@ from django.utils import timezone
 from todos import ledger
 from todos.indexes import NullsLastIndex
 from todos.ledger import TodoTag
-from todos.lists import Membership, TodoList  # noqa: F401 (models of this app)
+from todos.lists import Invitation, Membership, TodoList  # noqa: F401 (models)
 from todos.ordering import PositionField
 from todos.priority import Priority
 from todos.stats import stats_body

@@ -123,6 +123,7 @@ class TodoViewSet(viewsets.ModelViewSet):
     def get_object(self):
         todo = super().get_object()
         if self.request.method in ("PUT", "PATCH", "DELETE") or self.action == "move":
+            placement.require_editor(self.request.user, todo)
             require_if_match(self.request, todo_etag(todo))
         return todo
 

@@ -178,6 +178,9 @@ class Tombstone(models.Model):
     kind = models.CharField(max_length=4, default="todo")
     todo_id = models.BigIntegerField()
     list_id = models.BigIntegerField(null=True)
+    # The list a todo moved to: who sees that list sees the todo go there (a
+    # change of it), not a deletion (todos.feed).
+    moved_to = models.BigIntegerField(null=True)
     seq = models.BigIntegerField()
     deleted_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -409,7 +412,7 @@ class Book:
         left = None if adding else getattr(todo, "_stored_list_id", None)
         if left is not None and left != todo.list_id:
             # Who sees the list it left, and not the one it joined, sees it go.
-            self._bury(before, [(todo.pk, left)])
+            self._bury(before, [(todo.pk, left)], moved_to=todo.list_id)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
             if before is not account:
@@ -554,14 +557,18 @@ class Book:
         if todo.created_by_id is None:
             todo.created_by_id = todo.owner_id
 
-    def _bury(self, account, graves):
-        """Tombstones for (todo id, list id) pairs of `account`'s owner."""
+    def _bury(self, account, graves, moved_to=None):
+        """
+        Tombstones for (todo id, list id) pairs of `account`'s owner: todos
+        deleted, or (`moved_to`) gone to another list.
+        """
         Tombstone.objects.bulk_create(
             [
                 Tombstone(
                     owner_id=account.owner_id,
                     todo_id=pk,
                     list_id=list_id,
+                    moved_to=moved_to,
                     seq=account.next_number(),
                 )
                 for pk, list_id in graves

@@ -146,22 +146,26 @@ def _in(ids):
     return ", ".join(["%s"] * len(ids))
 
 
-def changed_or_touched(user, after, upto, touched, limit):
+def changed_or_touched(user, windows, touched, limit):
     """
-    For the change feed: the user's lists changed after change `after` (up
-    to `upto`), oldest change first, at most `limit` of them; and those of
+    For the change feed: the user's lists changed within their window
+    (`windows`: {list id: (after, upto)}, change numbers of the list's
+    owner), oldest change first, at most `limit` of them; and those of
     `touched` (ids), whatever their version.
     """
-    where = " AND ((CASE WHEN l.seq > m.seq THEN l.seq ELSE m.seq END) > %s"
-    where += " AND (CASE WHEN l.seq > m.seq THEN l.seq ELSE m.seq END) <= %s"
-    params = [after, upto]
+    version = "(CASE WHEN l.seq > m.seq THEN l.seq ELSE m.seq END)"
+    clauses, params = [], []
+    for list_id, (after, upto) in sorted(windows.items()):
+        clauses.append(f"(m.list_id = %s AND {version} > %s AND {version} <= %s)")
+        params += [list_id, after, upto]
     if touched:
-        where += f" OR m.list_id IN ({_in(touched)})"
+        clauses.append(f"m.list_id IN ({_in(touched)})")
         params += sorted(touched)
-    where += ")"
+    if not clauses:
+        return []
     return shown(
         user,
-        where,
+        f" AND ({' OR '.join(clauses)})",
         params,
         order="version, l.id",
         limit=limit + len(touched),

@@ -244,6 +244,8 @@ class Todo(models.Model):
             ),
             # The change feed.
             models.Index(fields=["owner", "seq"], name="todo_owner_seq"),
+            # The change feed of one list of someone else's (todos.feed).
+            models.Index(fields=["list", "seq"], name="todo_list_seq"),
             # One list's todos (list=), newest first.
             models.Index(
                 "list",

@@ -57,8 +57,11 @@ def test_the_feeds_rows_are_the_changed_and_the_touched(user, lists):
     newest = max(row.version for row in every)
     inbox = next(row for row in every if row.is_default)
 
-    changed = list_rows.changed_or_touched(user, newest - 1, newest, set(), 10)
-    touched = list_rows.changed_or_touched(user, newest, newest, {inbox.list_id}, 10)
+    def windows(after):
+        return {row.list_id: (after, newest) for row in every}
+
+    changed = list_rows.changed_or_touched(user, windows(newest - 1), set(), 10)
+    touched = list_rows.changed_or_touched(user, windows(newest), {inbox.list_id}, 10)
 
     assert [row.version for row in changed] == [newest]
     assert touched == [inbox]

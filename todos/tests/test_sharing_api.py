@@ -439,3 +439,140 @@ def test_sharing_needs_the_lists_share_scope(
     # Leaving is the member's own write.
     friend_writer = scoped_client(friend, [ApiToken.Scope.WRITE])
     assert friend_writer.delete(member_url).status_code == 204
+
+
+# --- the change feed and ETags across members ----------------------------------
+
+from todos.tests.test_changes_api import replay, seen_by  # noqa: E402
+
+
+def test_joining_a_list_delivers_it_with_all_its_todos(
+    auth_client, friend_client, groceries
+):
+    for title in ("Milk", "Eggs", "Flour"):
+        auth_client.post("/api/v1/todos", {"title": title, "list": groceries["id"]})
+    replica, cursor = replay(friend_client)
+    share(auth_client, groceries, friend_client)
+
+    replica, _ = replay(friend_client, replica, cursor, limit=2)
+
+    assert replica == seen_by(friend_client)
+    assert ("list", groceries["id"]) in replica
+    titles = {body["title"] for (kind, _), body in replica.items() if kind == "todo"}
+    assert titles == {"Milk", "Eggs", "Flour"}
+
+
+def test_every_members_writes_reach_every_members_feed(
+    auth_client, friend_client, friend, groceries
+):
+    share(auth_client, groceries, friend_client)
+    replicas = {}
+    cursors = {}
+    for name, client in (("owner", auth_client), ("friend", friend_client)):
+        replicas[name], cursors[name] = replay(client)
+    made = friend_client.post(
+        "/api/v1/todos", {"title": "Milk", "list": groceries["id"]}
+    ).json()
+    sub = auth_client.post(
+        "/api/v1/todos", {"title": "Oat", "parent": made["id"], "list": groceries["id"]}
+    ).json()
+    auth_client.patch(f"/api/v1/todos/{made['id']}", {"assignee_id": friend.pk})
+    friend_client.post(f"/api/v1/todos/{sub['id']}/move", {"after": None})
+    gone = friend_client.post(
+        "/api/v1/todos", {"title": "Gone", "list": groceries["id"]}
+    ).json()
+    auth_client.delete(f"/api/v1/todos/{gone['id']}")
+    mine = friend_client.post("/api/v1/todos", {"title": "Mine"}).json()
+    friend_client.patch(f"/api/v1/todos/{mine['id']}", {"list": groceries["id"]})
+
+    for name, client in (("owner", auth_client), ("friend", friend_client)):
+        replica, _ = replay(client, replicas[name], cursors[name], limit=2)
+        assert replica == seen_by(client), name
+
+
+def test_losing_access_delivers_the_deletion_of_the_list_and_its_todos(
+    auth_client, friend_client, friend, groceries
+):
+    share(auth_client, groceries, friend_client)
+    kept = friend_client.post("/api/v1/todos", {"title": "My own"}).json()
+    for title in ("Milk", "Eggs", "Flour"):
+        auth_client.post("/api/v1/todos", {"title": title, "list": groceries["id"]})
+    replica, cursor = replay(friend_client)
+    doomed = auth_client.post(
+        "/api/v1/todos", {"title": "Deleted meanwhile", "list": groceries["id"]}
+    ).json()
+    replica, cursor = replay(friend_client, replica, cursor)
+    auth_client.delete(f"/api/v1/todos/{doomed['id']}")  # after the member's sync
+    auth_client.delete(f"/api/v1/lists/{groceries['id']}/members/{friend.pk}")
+
+    replica, cursor = replay(friend_client, replica, cursor, limit=2)
+
+    assert replica == seen_by(friend_client)
+    assert set(replica) == {("list", kept["list"]), ("todo", kept["id"])}
+    # And nothing more after that.
+    assert friend_client.get(FEED, {"cursor": cursor}).json()["changes"] == []
+
+
+def test_a_deleted_shared_list_is_a_deletion_in_each_members_feed(
+    auth_client, friend_client, groceries
+):
+    share(auth_client, groceries, friend_client)
+    auth_client.post("/api/v1/todos", {"title": "Milk", "list": groceries["id"]})
+    replica, cursor = replay(friend_client)
+    auth_client.delete(f"/api/v1/lists/{groceries['id']}")
+
+    body = friend_client.get(FEED, {"cursor": cursor}).json()
+
+    assert [(c["type"], c["op"]) for c in body["changes"]] == [
+        ("todo", "delete"),
+        ("list", "delete"),
+    ]
+
+
+def test_a_handed_over_list_stays_in_sync_for_both(
+    auth_client, friend_client, friend, groceries
+):
+    share(auth_client, groceries, friend_client)
+    for title in ("Milk", "Eggs"):
+        auth_client.post("/api/v1/todos", {"title": title, "list": groceries["id"]})
+    gone = auth_client.post(
+        "/api/v1/todos", {"title": "Gone", "list": groceries["id"]}
+    ).json()
+    replicas, cursors = {}, {}
+    clients = {"old": auth_client, "new": friend_client}
+    for name, client in clients.items():
+        replicas[name], cursors[name] = replay(client)
+    auth_client.delete(f"/api/v1/todos/{gone['id']}")
+    auth_client.post(
+        f"/api/v1/lists/{groceries['id']}/transfer", {"user_id": friend.pk}
+    )
+
+    for name, client in clients.items():
+        replica, _ = replay(client, replicas[name], cursors[name], limit=2)
+        assert replica == seen_by(client), name
+
+
+def test_a_cursor_is_the_callers_own(auth_client, friend_client):
+    cursor = auth_client.get(FEED).json()["cursor"]
+    assert_problem(friend_client.get(FEED, {"cursor": cursor}), 400, "cursor")
+    forged = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
+    assert_problem(auth_client.get(FEED, {"cursor": forged}), 400, "cursor")
+
+
+def test_the_collection_etag_moves_with_another_members_write(
+    auth_client, friend_client, groceries, django_assert_max_num_queries
+):
+    share(auth_client, groceries, friend_client)
+    for url in ("/api/v1/todos", "/api/v1/lists", "/api/v1/todos/stats"):
+        etag = friend_client.get(url)["ETag"]
+        # session, rate counter, the version of what they see: then 304.
+        with django_assert_max_num_queries(3):
+            again = friend_client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304
+        auth_client.post("/api/v1/todos", {"title": url, "list": groceries["id"]})
+        changed = friend_client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert changed.status_code == 200
+        assert changed["ETag"] != etag
+
+
+FEED = "/api/v1/todos/changes"

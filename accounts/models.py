@@ -102,6 +102,17 @@ class User(AbstractBaseUser, PermissionsMixin):
             open_account(self.pk)
         return None
 
+    def delete(self, *args, **kwargs):
+        from todos.sharing import close_account
+
+        # The members of the lists it shares hear of it in their feeds
+        # (however it is deleted: the API, the admin, a shell).
+        with transaction.atomic():
+            close_account(self)
+            return super().delete(*args, **kwargs)
+
+    delete.alters_data = True
+
     def clean(self):
         super().clean()
         self.email = UserManager.normalize_email(self.email)

@@ -170,8 +170,13 @@ class TombstoneQuerySet(models.QuerySet):
 class Tombstone(models.Model):
     """A deleted todo, kept for the change feed until TOMBSTONE_TTL passes."""
 
+    # No constraint: the deletions of a deleted account's shared lists stay
+    # for their members' feeds until prune takes them (todos.sharing).
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     # A deleted todo, or a todo that left `list_id` for another list; or,
     # with kind "list", a deleted list (`todo_id` is then the list's id).

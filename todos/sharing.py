@@ -170,3 +170,30 @@ def transfer(book, todo_list, membership):
         book.save(todo, update_fields=["owner_id"])
     book.account(old_owner).lists_changed = True
     count_shared([old_owner, new_owner])
+
+
+# --- accounts ------------------------------------------------------------------
+
+
+def close_account(user):
+    """
+    Before an account is deleted: it leaves the lists of others (its
+    assignments there cleared), and the lists it shares are deleted through
+    the ledger, so that each member's feed hands back their deletions (the
+    tombstones outlive their owner until prune). Its unshared lists go with
+    it, as nobody else saw them.
+    """
+    from todos.lists import TodoList
+
+    elsewhere = Membership.objects.filter(user=user).exclude(list__owner=user)
+    for membership in elsewhere.select_related("list"):
+        with ledger.writing(membership.list.owner_id, changes=0) as book:
+            remove(book, membership)
+    shared = (
+        TodoList.objects.filter(owner=user)
+        .filter(memberships__role__in=[Role.EDITOR, Role.VIEWER])
+        .distinct()
+    )
+    for todo_list in shared:
+        with ledger.writing(user.pk, changes=0) as book:
+            book.delete_list(todo_list)

@@ -576,3 +576,34 @@ def test_the_collection_etag_moves_with_another_members_write(
 
 
 FEED = "/api/v1/todos/changes"
+
+
+def test_deleting_an_account_tells_the_members_of_its_lists(
+    auth_client, friend_client, user, friend, groceries
+):
+    from testing import PASSWORD
+
+    user.email_verified = True
+    user.save()
+    share(auth_client, groceries, friend_client)
+    auth_client.post("/api/v1/todos", {"title": "Milk", "list": groceries["id"]})
+    # The friend's own shared list, where the leaving account is assigned.
+    theirs = friend_client.post("/api/v1/lists", {"name": "Theirs"}).json()
+    share(friend_client, theirs, auth_client)
+    me = auth_client.get("/api/v1/auth/me").json()
+    task = friend_client.post(
+        "/api/v1/todos",
+        {"title": "Yours", "list": theirs["id"], "assignee_id": me["id"]},
+    ).json()
+    assert task["assignee"]["id"] == me["id"]
+    replica, cursor = replay(friend_client)
+
+    deleted = auth_client.delete("/api/v1/auth/me", {"password": PASSWORD})
+    assert deleted.status_code == 204
+
+    replica, _ = replay(friend_client, replica, cursor)
+    assert replica == seen_by(friend_client)
+    assert ("list", groceries["id"]) not in replica
+    assert replica["todo", task["id"]]["assignee"] is None
+    assert replica["list", theirs["id"]]["member_count"] == 1
+    assert friend_client.get("/api/v1/todos/stats").json()["total"] == 1

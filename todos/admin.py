@@ -4,7 +4,7 @@ from django.db.models.functions import Coalesce
 
 from todos import ledger
 from todos.ledger import TodoStat, TodoTag
-from todos.lists import Membership, TodoList
+from todos.lists import Invitation, Membership, TodoList
 from todos.models import Todo
 
 
@@ -122,6 +122,40 @@ class MembershipInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+class InvitationInline(admin.TabularInline):
+    """A list's invitations waiting for an answer; revoking one deletes it."""
+
+    model = Invitation
+    fields = ("email", "role", "invited_by", "created_at", "expires_at")
+    readonly_fields = fields
+    extra = 0
+    verbose_name_plural = "pending invitations"
+
+    def has_add_permission(self, request, obj=None):
+        return False  # invitations are mailed through the API
+
+    def get_queryset(self, request):
+        return Invitation.objects.pending().select_related("invited_by")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("email", "list", "list_owner", "role", "created_at", "expires_at")
+    list_select_related = ("list__owner",)
+    search_fields = ("email", "list__name", "list__owner__email")
+    list_filter = ("role",)
+    fields = ("list", "email", "role", "invited_by", "created_at", "expires_at")
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False  # invitations are mailed through the API
+
+    @admin.display(description="owner", ordering="list__owner__email")
+    def list_owner(self, invitation):
+        return invitation.list.owner
+
+
 @admin.register(TodoList)
 class TodoListAdmin(admin.ModelAdmin):
     list_display = (
@@ -139,7 +173,7 @@ class TodoListAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     fields = ("owner", "name", "color", "archived", "is_default", "created_at")
     readonly_fields = ("is_default", "created_at")
-    inlines = (MembershipInline,)
+    inlines = (MembershipInline, InvitationInline)
     show_full_result_count = False
     list_per_page = 50
 

@@ -179,6 +179,10 @@ def test_a_list_renamed_or_deleted_in_the_admin_reaches_the_feed(
         "memberships-INITIAL_FORMS": "1",
         "memberships-MIN_NUM_FORMS": "0",
         "memberships-MAX_NUM_FORMS": "1000",
+        "invitations-TOTAL_FORMS": "0",
+        "invitations-INITIAL_FORMS": "0",
+        "invitations-MIN_NUM_FORMS": "0",
+        "invitations-MAX_NUM_FORMS": "1000",
     }
     membership = TodoList.objects.get(pk=groceries["id"]).memberships.get()
     form["memberships-0-id"] = str(membership.pk)
@@ -204,3 +208,33 @@ def test_a_list_renamed_or_deleted_in_the_admin_reaches_the_feed(
         f"/admin/todos/todolist/{inbox.pk}/delete/", {"post": "yes"}
     )
     assert refused.status_code == 403
+
+
+def test_a_lists_members_and_pending_invitations_show_in_the_admin(
+    admin_client, auth_client, make_user, django_assert_max_num_queries
+):
+    from testing.helpers import bearer_client
+
+    groceries = auth_client.post("/api/v1/lists", {"name": "Groceries"}).json()
+    friend = make_user("friend@example.com", email_verified=True)
+    url = f"/api/v1/lists/{groceries['id']}/invitations"
+    auth_client.post(url, {"email": "friend@example.com", "role": "viewer"})
+    auth_client.post(url, {"email": "pending@example.com"})
+    (invitation,) = bearer_client(friend).get("/api/v1/invitations").json()["results"]
+    bearer_client(friend).post(f"/api/v1/invitations/{invitation['id']}/accept")
+
+    page = admin_client.get(f"/admin/todos/todolist/{groceries['id']}/change/")
+    text = page.content.decode()
+    assert "friend@example.com" in text and "viewer" in text
+    assert "pending@example.com" in text
+
+    for index in range(10):
+        auth_client.post(url, {"email": f"p{index}@example.com"})
+    with django_assert_max_num_queries(12) as few:
+        assert admin_client.get("/admin/todos/invitation/?q=p").status_code == 200
+    few = len(few.captured_queries)
+    for index in range(10, 30):
+        auth_client.post(url, {"email": f"p{index}@example.com"})
+    with django_assert_max_num_queries(few):
+        listing = admin_client.get("/admin/todos/invitation/?q=p")
+    assert "p29@example.com" in listing.content.decode()

@@ -183,3 +183,45 @@ def test_list_pages_are_read_in_order_from_an_index(auth_client, lists, query, i
     assert index in page, page
     nodes = [line.strip().removeprefix("->").strip() for line in page.splitlines()]
     assert not any(node.startswith("Sort  (") for node in nodes), page
+
+
+@pytest.fixture
+def member_client(auth_client, lists, make_user, user):
+    """A member of the user's Groceries list, who has lists of their own."""
+    from testing.helpers import bearer_client
+    from todos import ledger, sharing
+    from todos.lists import Invitation, TodoList
+
+    member = make_user("member@example.com", email_verified=True)
+    todo_list = TodoList.objects.get(pk=lists["groceries"])
+    with ledger.writing(user.pk) as book:
+        invitation = sharing.invite(
+            book, todo_list, member.email, "editor", user, "http://x"
+        )
+    sharing.accept(member, Invitation.objects.get(pk=invitation.pk))
+    client = bearer_client(member)
+    for index in range(5):
+        client.post("/api/v1/todos", {"title": f"mine {index}"})
+    return client
+
+
+SHARED_QUERIES = {
+    "everything they see": "",
+    "the shared list": "list={groceries}",
+    "the shared list, top level, in order": "list={groceries}&parent=none"
+    "&ordering=position",
+    "assigned to them": "assignee=me",
+    "the feed": None,
+}
+
+
+@pytest.mark.parametrize("query", SHARED_QUERIES.values(), ids=SHARED_QUERIES.keys())
+def test_a_members_queries_use_indexes(member_client, lists, query):
+    path = (
+        "/api/v1/todos/changes"
+        if query is None
+        else "/api/v1/todos?" + query.format(**lists)
+    )
+    for plan in plans_of(member_client, path):
+        assert "Seq Scan" not in plan, plan
+        assert "Index" in plan, plan

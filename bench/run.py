@@ -51,9 +51,18 @@ SCENARIOS = {
     "list_lists": ("lists", "GET todos, a user whose todos are in 20 lists"),
     "lists": ("lists", "GET lists, 20 lists"),
     "move": ("typical", "POST todos/{id}/move, after another todo or first"),
+    "list_shared": (
+        "shared",
+        "GET todos, a member of a 10,000-todo list shared by 20 (and 50 own)",
+    ),
 }
 # wrk's scenario name for those that share another's requests.
-REQUESTS_OF = {"list_heavy": "list", "stats_heavy": "stats", "list_lists": "list"}
+REQUESTS_OF = {
+    "list_heavy": "list",
+    "stats_heavy": "stats",
+    "list_lists": "list",
+    "list_shared": "list",
+}
 
 
 def database_url(scale):
@@ -138,8 +147,8 @@ def issue_tokens(population, count):
 
     from accounts.models import Session, User, key_hash
     from accounts.sessions import SessionStore
-    from bench.seed import HEAVY_EMAIL, LISTED_PREFIX
-    from todos.feed import encode_cursor
+    from bench.seed import HEAVY_EMAIL, LISTED_PREFIX, SHARED_PREFIX
+    from todos.feed import cursor_as_of
     from todos.ledger import SyncState
     from todos.models import Todo
 
@@ -150,6 +159,8 @@ def issue_tokens(population, count):
         users = users.filter(email__startswith="bench-power-")
     elif population == "lists":
         users = users.filter(email__startswith=LISTED_PREFIX)
+    elif population == "shared":
+        users = users.filter(email__startswith=SHARED_PREFIX)
     else:
         users = users.filter(email__startswith="bench-user-")
     users = list(users.annotate(n=Count("todos")).filter(n__gt=0).order_by("?")[:count])
@@ -181,7 +192,7 @@ def issue_tokens(population, count):
                 key,
                 user.email,
                 ",".join(map(str, ids[:20])),
-                encode_cursor(max(seq - 100, 0)),
+                cursor_as_of(user, max(seq - 100, 0)),
                 "",
             ]
         )
@@ -286,7 +297,7 @@ def run(scale, soak_seconds, only=None, env=None, tag=None):
     reset_leftovers()
     populations = {
         name: issue_tokens(name, TOKENS_PER_SCENARIO)
-        for name in ("typical", "heavy", "power", "lists")
+        for name in ("typical", "heavy", "power", "lists", "shared")
     }
     results = {"scale": scale, "connections": CONNECTIONS, "scenarios": {}}
     workdir = Path(tempfile.mkdtemp(prefix="todoapp-bench-"))

@@ -32,6 +32,13 @@ LISTED_PREFIX = "bench-lists-"
 LISTED_USERS = 200
 LISTED_TODOS = 200
 LISTS_EACH = 20
+# One list of SHARED_TODOS todos, its owner's, shared with SHARED_MEMBERS
+# editors who each have SHARED_MEMBER_TODOS of their own.
+SHARED_OWNER = "bench-shared-owner@example.com"
+SHARED_PREFIX = "bench-shared-member-"
+SHARED_TODOS = 10_000
+SHARED_MEMBERS = 20
+SHARED_MEMBER_TODOS = 50
 
 
 def _position(number):
@@ -74,6 +81,11 @@ def plan(scale, rng):
     users_plan += [
         (f"{LISTED_PREFIX}{n}@example.com", LISTED_TODOS)
         for n in range(max(1, round(LISTED_USERS * factor)))
+    ]
+    users_plan.append((SHARED_OWNER, max(1, round(SHARED_TODOS * factor))))
+    users_plan += [
+        (f"{SHARED_PREFIX}{n}@example.com", SHARED_MEMBER_TODOS)
+        for n in range(SHARED_MEMBERS)
     ]
     return users_plan
 
@@ -129,8 +141,33 @@ def _spread_over_lists(cursor, users, now):
     )
 
 
+def _share_a_list(cursor, users, now):
+    """SHARED_OWNER's todos all in one list, shared with the members."""
+    ids = {email: user_id for user_id, (email, _) in enumerate(users, start=1)}
+    owner = ids[SHARED_OWNER]
+    members = [ids[f"{SHARED_PREFIX}{n}@example.com"] for n in range(SHARED_MEMBERS)]
+    cursor.execute(
+        "INSERT INTO todos_todolist (id, owner_id, name, is_default, archived, "
+        "created_at, updated_at, seq) SELECT max(id) + 1, %s, 'Shared', false, "
+        "false, %s, %s, 0 FROM todos_todolist RETURNING id",
+        [owner, now, now],
+    )
+    (list_id,) = cursor.fetchone()
+    cursor.execute(
+        "INSERT INTO todos_membership (id, list_id, user_id, role, position, "
+        "joined_at, seq) SELECT m.base + n.i, %s, n.user_id, n.role, 'a1', %s, 0 "
+        "FROM (SELECT max(id) AS base FROM todos_membership) m, "
+        "unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS n(user_id, role, i)",
+        [list_id, now, [owner, *members], ["owner"] + ["editor"] * len(members)],
+    )
+    cursor.execute(
+        "UPDATE todos_todo SET list_id = %s WHERE owner_id = %s", [list_id, owner]
+    )
+    return members
+
+
 # Bumped when the data set changes, so that an older one is seeded afresh.
-SEED_VERSION = 2
+SEED_VERSION = 3
 
 
 def _marker(scale):
@@ -257,12 +294,16 @@ def seed(scale, seed_value=20261124):
                 if index % 100_000 == 0 or index == len(tag_rows):
                     _progress("tags", index, len(tag_rows), tags_started)
         _spread_over_lists(cursor, users, now)
+        sharing = _share_a_list(cursor, users, now)
         with cursor.copy(
             "COPY todos_syncstate (user_id, seq, floor, todos, inbox_id, archived, "
             "shared) FROM STDIN"
         ) as copy:
             for user_id, (_, count) in enumerate(users, start=1):
                 copy.write_row((user_id, count, 0, count, user_id, 0, 0))
+        cursor.execute(
+            "UPDATE todos_syncstate SET shared = 1 WHERE user_id = ANY(%s)", [sharing]
+        )
         # The stats summary (todos.summary), straight from the tables.
         cursor.execute("""
             INSERT INTO todos_todostat

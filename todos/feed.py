@@ -166,6 +166,15 @@ def _from_legacy(user, cursor):
         seq = int(number[:19])
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise _not_a_cursor() from None
+    return _own_lists_as_of(user, seq)
+
+
+def cursor_as_of(user, seq):
+    """A cursor of a client holding all of `user`'s own lists as of `seq`."""
+    return encode_cursor(user, *_own_lists_as_of(user, seq))
+
+
+def _own_lists_as_of(user, seq):
     own = TodoList.objects.filter(owner=user).values_list("pk", flat=True)
     held = {pk: Held(user.pk, seq, seq) for pk in own}
     deleted = Tombstone.objects.filter(owner=user, kind="list", seq__gt=seq)

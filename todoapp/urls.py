@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 
 from accounts.pages import ConfirmEmailPage, ResetPasswordPage, VerifyEmailPage
 from api.views import HealthView, RootView, SchemaView
+from todos.pages import InvitationPage
 
 # Resolved in order: the todos (the busiest paths) first, so that their
 # requests are not matched against every account endpoint before their own.
@@ -40,6 +41,7 @@ urlpatterns = [
     path("verify-email", VerifyEmailPage.as_view(), name="verify-email"),
     path("reset-password", ResetPasswordPage.as_view(), name="reset-password"),
     path("confirm-email", ConfirmEmailPage.as_view(), name="confirm-email"),
+    path("invitations/<int:pk>", InvitationPage.as_view(), name="invitation-page"),
 ]
 
 # Problem documents instead of HTML pages for /api/ paths.

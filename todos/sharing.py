@@ -96,6 +96,8 @@ def accept(user, invitation):
                 book.save_membership(membership, todo_list.owner_id)
         except IntegrityError:  # already a member (say, invited twice)
             return Membership.objects.get(list=todo_list, user=user)
+        # A change of the list for those already in it: its member count.
+        book.save_list(todo_list, update_fields=["seq", "updated_at"])
         count_shared([user.pk])
     return membership
 

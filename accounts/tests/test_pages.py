@@ -78,3 +78,11 @@ def test_verify_page_with_a_bad_token_says_so(user):
 
     assert response.status_code == 400
     assert "invalid or has expired" in response.content.decode()
+
+
+def test_the_invitation_page_says_how_to_answer_and_nothing_of_the_invitation():
+    page = Client().get("/invitations/12345")
+
+    assert page.status_code == 200
+    assert "sign in to todoapp with the address" in page.content.decode()
+    assert "no-store" in page["Cache-Control"]

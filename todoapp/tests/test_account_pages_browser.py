@@ -5,6 +5,8 @@ submitted as a person would, on a phone-sized screen, under the pages'
 Content-Security-Policy.
 """
 
+import re
+
 import pytest
 import requests
 from playwright.sync_api import sync_playwright
@@ -144,3 +146,28 @@ def test_the_confirmation_link_moves_the_account(stack, page):
 
     page.get_by_text("The account now uses moved@example.com").wait_for()
     mail_with(smtp, "old@example.com", "Your email address was changed")
+
+
+def test_an_invitations_link_says_how_to_answer_it(stack, page):
+    server, smtp = stack
+    token = server.signup("host@example.com")
+    headers = {"Authorization": f"Bearer {token}"}
+    made = requests.post(
+        f"{server.api}/lists", json={"name": "Camping"}, headers=headers, timeout=60
+    )
+    requests.post(
+        f"{server.api}/lists/{made.json()['id']}/invitations",
+        json={"email": "guest@example.com"},
+        headers=headers,
+        timeout=60,
+    ).raise_for_status()
+    subject = "host@example.com invited you to the list “Camping”"
+    message = mail_with(smtp, "guest@example.com", subject)
+    text = message.get_body(("plain",)).get_content()
+    link = re.search(r"https?://\S+/invitations/\d+", text)
+    assert link, text
+
+    page.goto(link.group(0))
+
+    page.get_by_role("heading", name="You are invited to a shared list").wait_for()
+    page.get_by_text("sign in to todoapp with the address").wait_for()

@@ -490,6 +490,21 @@ def test_every_members_writes_reach_every_members_feed(
         assert replica == seen_by(client), name
 
 
+def test_a_new_member_is_a_change_of_the_list_for_the_others(
+    auth_client, friend_client, other_user, groceries
+):
+    share(auth_client, groceries, friend_client)
+    replica, cursor = replay(friend_client)
+    other_user.email_verified = True
+    other_user.save()
+    share(auth_client, groceries, bearer_client(other_user), role="viewer")
+
+    replica, _ = replay(friend_client, replica, cursor)
+
+    assert replica["list", groceries["id"]]["member_count"] == 3
+    assert replica == seen_by(friend_client)
+
+
 def test_losing_access_delivers_the_deletion_of_the_list_and_its_todos(
     auth_client, friend_client, friend, groceries
 ):

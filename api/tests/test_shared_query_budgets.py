@@ -146,3 +146,32 @@ def test_a_members_patch_budget(member):
         COMMIT,
         "SELECT accounts_user",
     ]
+
+
+def test_a_members_move_budget(member):
+    client, _ = member
+    todo = a_shared_todo(client)
+    ids = client.get(f"/api/v1/todos?list={todo['list']}").json()["results"]
+    other = next(item["id"] for item in ids if item["id"] != todo["id"])
+
+    queries, response = queries_of(
+        client, "post", f"/api/v1/todos/{todo['id']}/move", {"after": other}
+    )
+
+    # The todo's owner, their write lock, the todo, the caller's role, the
+    # sibling it goes after, the next one's position, the update, the people.
+    assert response.status_code == 200
+    assert queries == [
+        SESSION,
+        RATE,
+        "SELECT todos_todo",
+        BEGIN,
+        "INSERT todos_syncstate",
+        "SELECT todos_todo",
+        "SELECT todos_membership",
+        "SELECT todos_todo",
+        "SELECT todos_todo",
+        "UPDATE todos_todo",
+        COMMIT,
+        "SELECT accounts_user",
+    ]

@@ -112,17 +112,28 @@ class Held:
 def encode_cursor(user, held, going):
     """
     A signed cursor for `user`: lists held alike (one owner, one point: a
-    user's own lists, usually) are one group, so that it stays short.
+    user's own lists, usually) are one group, so that it stays short; and a
+    user who sees only their own lists, all at one point, has that point
+    alone (the own-lists page reads from it: _own_page()).
     """
     groups = {}
     for pk, entry in sorted(held.items()):
         groups.setdefault(tuple(entry.row()), []).append(pk)
+    if not going and len(groups) == 1 and not access.shares(user):
+        ((owner, upto, graves_from),) = groups
+        if owner == user.pk:
+            return _own_cursor(user, upto, graves_from)
     payload = {
         "u": user.pk,
         "h": [[*row, pks] for row, pks in groups.items()],
         "g": [[pk, *entry.row()] for pk, entry in sorted(going.items())],
     }
     return signing.dumps(payload, salt=CURSOR_SALT, compress=True)
+
+
+def _own_cursor(user, upto, graves_from):
+    payload = {"u": user.pk, "o": [upto, graves_from]}
+    return signing.dumps(payload, salt=CURSOR_SALT)
 
 
 def legacy_cursor(seq):
@@ -137,50 +148,55 @@ def _not_a_cursor():
 
 
 def decode_cursor(user, cursor):
-    """(held, going): {list id: Held}, from a cursor of this API for `user`."""
+    """
+    (own, held, going) from a cursor of this API for `user`: either `own`,
+    (upto, graves from) of all of their own lists, or `held` and `going`,
+    {list id: Held}.
+    """
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise _not_a_cursor()
     try:
         payload = signing.loads(cursor, salt=CURSOR_SALT)
     except signing.BadSignature:
-        return _from_legacy(user, cursor)
+        # A cursor of before shared lists ("v1.<n>": every change of the
+        # user's own up to n) holds their own lists as of n.
+        return (_from_legacy(cursor),) * 2, {}, {}
     if payload.get("u") != user.pk:
         raise _not_a_cursor()
-
+    if "o" in payload:
+        return tuple(payload["o"]), {}, {}
     held = {pk: Held(*row[:-1]) for row in payload["h"] for pk in row[-1]}
     going = {row[0]: Held(*row[1:]) for row in payload["g"]}
-    return held, going
+    return None, held, going
 
 
-def _from_legacy(user, cursor):
-    """
-    A cursor of before shared lists ("v1.<n>": every change of the user's
-    own up to n) as a cursor of now: each of their lists held up to n, and
-    those deleted since as being handed back.
-    """
+def _from_legacy(cursor):
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         version, number = raw.split(".")
         if version != "v1" or not number.isascii() or not number.isdigit():
             raise ValueError(raw)
-        seq = int(number[:19])
+        return int(number[:19])
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise _not_a_cursor() from None
-    return _own_lists_as_of(user, seq)
 
 
 def cursor_as_of(user, seq):
     """A cursor of a client holding all of `user`'s own lists as of `seq`."""
-    return encode_cursor(user, *_own_lists_as_of(user, seq))
+    return _own_cursor(user, seq, seq)
 
 
-def _own_lists_as_of(user, seq):
+def _own_lists_as_of(user, upto, graves_from):
+    """
+    `own` as held lists: each of the user's lists now, and those they had
+    since (deleted, or handed to another owner) as being handed back.
+    """
     own = TodoList.objects.filter(owner=user).values_list("pk", flat=True)
-    held = {pk: Held(user.pk, seq, seq) for pk in own}
-    deleted = Tombstone.objects.filter(owner=user, kind="list", seq__gt=seq)
+    held = {pk: Held(user.pk, upto, graves_from) for pk in own}
+    left = Tombstone.objects.filter(owner=user, kind="list", seq__gt=graves_from)
     going = {
-        pk: Held(user.pk, seq, seq, 0)
-        for pk in deleted.values_list("todo_id", flat=True)
+        pk: Held(user.pk, upto, graves_from, 0)
+        for pk in left.values_list("todo_id", flat=True)
     }
     return held, going
 
@@ -211,7 +227,11 @@ def change_page(user, cursor, limit):
     the user's place in it), in the order of their owners' change numbers.
     A fixed number of queries, whatever the page's size and the lists'.
     """
-    held, going = ({}, {}) if cursor is None else decode_cursor(user, cursor)
+    own, held, going = (None, {}, {}) if cursor is None else decode_cursor(user, cursor)
+    if not access.shares(user) and not held and not going:
+        return _own_page(user, own, limit)
+    if own is not None:  # shares lists since: their own, one by one
+        held, going = _own_lists_as_of(user, *own)
     # The lists the user sees and their owners' latest change numbers, in
     # one statement: one consistent reading, which bounds the page.
     seen = {
@@ -256,6 +276,50 @@ def change_page(user, cursor, limit):
         cursor=encode_cursor(user, new_held, {}),
         has_more=has_more,
         current_lists=[shown for shown in lists if shown.list_id in touched - in_page],
+    )
+
+
+def _own_page(user, own, limit):
+    """
+    change_page() for a user who sees only their own lists: one range of
+    their change numbers, bounded by their sync state (which came with the
+    session), the graves of their deleted lists among its tombstones. The
+    queries and the cursor of the general case, less the look-up of the
+    lists seen and of their owners.
+    """
+    state = SyncState.objects.of(user)
+    upto, graves_from = own if own is not None else (0, state.seq)
+    if graves_from < state.floor or upto > state.seq:
+        raise _gone()
+    items = []
+    todos = Todo.objects.filter(owner=user, seq__gt=upto, seq__lte=state.seq)
+    items += [(todo.seq, todo) for todo in todos.order_by("seq")[: limit + 1]]
+    if graves_from < state.seq:
+        graves = (
+            Tombstone.objects.filter(
+                owner=user, seq__gt=graves_from, seq__lte=state.seq
+            )
+            .annotate(
+                kept=Exists(Todo.objects.filter(owner=user, pk=OuterRef("todo_id")))
+            )
+            .order_by("seq")
+        )
+        items += [(grave.seq, grave) for grave in graves[: limit + 1]]
+    touched = {item.list_id for _, item in items}
+    lists = list_rows.changed_or_touched(user, (upto, state.seq), touched, limit + 1)
+    items += [(shown.version, shown) for shown in lists if upto < shown.version]
+    # One owner: a change number is one item, so a page ends at a number.
+    items.sort(key=lambda item: item[0])
+    has_more = len(items) > limit
+    items = items[:limit]
+    reached = items[-1][0] if has_more else state.seq
+    in_page = {item.list_id for _, item in items if isinstance(item, ShownList)}
+    touched = {item.list_id for _, item in items} - in_page
+    return ChangePage(
+        changes=[((seq, 0), item) for seq, item in items],
+        cursor=_own_cursor(user, reached, max(graves_from, reached)),
+        has_more=has_more,
+        current_lists=[shown for shown in lists if shown.list_id in touched],
     )
 
 

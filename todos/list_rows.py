@@ -150,12 +150,18 @@ def changed_or_touched(user, windows, touched, limit):
     """
     For the change feed: the user's lists changed within their window
     (`windows`: {list id: (after, upto)}, change numbers of the list's
-    owner), oldest change first, at most `limit` of them; and those of
-    `touched` (ids), whatever their version.
+    owner; or one (after, upto) for all), oldest change first, at most
+    `limit` of them; and those of `touched` (ids), whatever their version.
     """
     version = "(CASE WHEN l.seq > m.seq THEN l.seq ELSE m.seq END)"
     clauses, params = [], []
-    for list_id, (after, upto) in sorted(windows.items()):
+    if isinstance(windows, tuple):  # one window for all of them
+        windows = {None: windows}
+    for list_id, (after, upto) in sorted(windows.items(), key=lambda w: w[0] or 0):
+        if list_id is None:
+            clauses.append(f"({version} > %s AND {version} <= %s)")
+            params += [after, upto]
+            continue
         clauses.append(f"(m.list_id = %s AND {version} > %s AND {version} <= %s)")
         params += [list_id, after, upto]
     if touched:

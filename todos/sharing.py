@@ -17,7 +17,7 @@ from rest_framework import status
 from api.exceptions import CodedProblem
 from todos import ledger
 from todos.invitation_mail import mail_invitation
-from todos.ledger import count_shared
+from todos.ledger import Tombstone, count_shared
 from todos.lists import INVITATION_LIFETIME, Invitation, Membership, Role
 
 # Members of a list and invitations waiting, together: what a list's
@@ -161,6 +161,15 @@ def transfer(book, todo_list, membership):
         role=Role.EDITOR
     )
     membership.role = Role.OWNER
+    # In the old owner's numbers, the list leaves their own lists (a feed
+    # that held it as theirs hands its past deletions back: todos.feed).
+    Tombstone.objects.create(
+        owner_id=old_owner,
+        kind="list",
+        todo_id=todo_list.pk,
+        list_id=todo_list.pk,
+        seq=book.account(old_owner).next_number(),
+    )
     todo_list.owner_id = new_owner
     book.save_list(todo_list, update_fields=["owner", "seq", "updated_at"])
     book.save_membership(membership, new_owner, update_fields=["role", "seq"])

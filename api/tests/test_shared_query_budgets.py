@@ -175,3 +175,25 @@ def test_a_members_move_budget(member):
         COMMIT,
         "SELECT accounts_user",
     ]
+
+
+def test_a_members_feed_budget(member):
+    client, _ = member
+    cursor = client.get("/api/v1/todos/changes").json()["cursor"]
+    todo = a_shared_todo(client)
+    client.patch(f"/api/v1/todos/{todo['id']}", {"title": "changed"})
+
+    queries, _ = queries_of(client, "get", f"/api/v1/todos/changes?cursor={cursor}")
+
+    # The lists seen with their owners' latest numbers (one reading), the
+    # todos, the tombstones (labelled by their EXISTS on todos), the lists
+    # changed or touched, the people named.
+    assert queries == [
+        SESSION,
+        RATE,
+        "SELECT todos_membership",
+        "SELECT todos_todo",
+        "SELECT todos_todo",
+        "SELECT todos_membership",
+        "SELECT accounts_user",
+    ]

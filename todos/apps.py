@@ -5,15 +5,20 @@ class TodosConfig(AppConfig):
     name = "todos"
 
     def prune(self):
-        """`manage.py prune`: old tombstones, and summary counts back at zero."""
+        """
+        `manage.py prune`: old tombstones, summary counts back at zero, and
+        invitations past their expiry.
+        """
         import datetime as dt
 
         from django.conf import settings
         from django.utils import timezone
 
         from todos.ledger import TodoStat, Tombstone
+        from todos.lists import Invitation
 
         cutoff = timezone.now() - dt.timedelta(seconds=settings.TOMBSTONE_TTL)
         tombstones = Tombstone.objects.prune(older_than=cutoff)
         TodoStat.objects.filter(n=0).delete()
-        return [f"{tombstones} tombstones"]
+        expired, _ = Invitation.objects.filter(expires_at__lte=timezone.now()).delete()
+        return [f"{tombstones} tombstones", f"{expired} expired invitations"]

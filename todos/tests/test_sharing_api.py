@@ -140,6 +140,75 @@ def test_an_expired_invitation_can_no_longer_be_accepted(
     assert friend_client.get(f"/api/v1/lists/{groceries['id']}").status_code == 404
 
 
+def test_prune_removes_expired_invitations(auth_client, groceries):
+    from django.core.management import call_command
+
+    old = invite(auth_client, groceries, "old@example.com").json()
+    fresh = invite(auth_client, groceries, "fresh@example.com").json()
+    Invitation.objects.filter(pk=old["id"]).update(expires_at=timezone.now())
+
+    call_command("prune", stdout=None)
+
+    assert list(Invitation.objects.values_list("pk", flat=True)) == [fresh["id"]]
+
+
+def test_invitations_are_rate_limited_per_inviter(auth_client, groceries, settings):
+    settings.INVITATION_THROTTLE_RATE = "2/hour"
+    for n in range(2):
+        invite(auth_client, groceries, f"guest{n}@example.com")
+
+    response = auth_client.post(
+        f"/api/v1/lists/{groceries['id']}/invitations", {"email": "more@example.com"}
+    )
+
+    assert_problem(response, 429)
+    assert response["Retry-After"]
+    assert not Invitation.objects.filter(email="more@example.com").exists()
+
+
+def test_bulk_follows_the_roles_of_shared_lists(auth_client, friend_client, groceries):
+    share(auth_client, groceries, friend_client, role="viewer")
+    todo = auth_client.post(
+        "/api/v1/todos", {"title": "Bread", "list": groceries["id"]}
+    ).json()
+    theirs = friend_client.post("/api/v1/todos", {"title": "Mine"}).json()
+
+    results = friend_client.post(
+        "/api/v1/todos/bulk",
+        {
+            "operations": [
+                {"op": "update", "id": todo["id"], "data": {"title": "x"}},
+                {"op": "create", "data": {"title": "y", "list": groceries["id"]}},
+                {"op": "delete", "id": todo["id"]},
+                {"op": "update", "id": theirs["id"], "data": {"title": "Mine!"}},
+            ],
+            "atomic": False,
+        },
+        format="json",
+    ).json()["results"]
+
+    assert [result["status"] for result in results] == [403, 403, 403, 200]
+    assert auth_client.get(f"/api/v1/todos/{todo['id']}").json()["title"] == "Bread"
+
+    auth_client.patch(
+        f"/api/v1/lists/{groceries['id']}/members/"
+        f"{friend_client.get('/api/v1/auth/me').json()['id']}",
+        {"role": "editor"},
+    )
+    made = friend_client.post(
+        "/api/v1/todos/bulk",
+        {
+            "operations": [
+                {"op": "create", "data": {"title": "y", "list": groceries["id"]}},
+                {"op": "move", "id": todo["id"], "after": None},
+            ],
+            "atomic": True,
+        },
+        format="json",
+    ).json()["results"]
+    assert [result["status"] for result in made] == [201, 200]
+
+
 def test_an_invitation_lasts_14_days(auth_client, groceries):
     invitation = invite(auth_client, groceries).json()
     created = dt.datetime.fromisoformat(invitation["created_at"])

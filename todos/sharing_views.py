@@ -27,8 +27,6 @@ from todos.sharing_serializers import (
     MemberSerializer,
 )
 
-NO_LIST = "No list matches the given query."
-
 
 def share_scope(request):
     return ApiToken.Scope.SHARE
@@ -41,21 +39,22 @@ def _whole(text, what):
     return int(text)
 
 
+def _one(queryset, what, field, text):
+    """The row of `queryset` whose `field` is the URL's `text`, or a 404."""
+    found = queryset.filter(**{field: _whole(text, what)}).first()
+    if found is None:
+        raise NotFound(f"No {what} matches the given query.")
+    return found
+
+
 class OfList:
     """A view under lists/{list_pk}/: the caller's membership of that list."""
 
     @cached_property
     def membership(self):
         """The caller's membership (404 if they see no such list)."""
-        list_id = _whole(self.kwargs["list_pk"], "list")
-        found = (
-            Membership.objects.filter(list_id=list_id, user=self.request.user)
-            .select_related("list")
-            .first()
-        )
-        if found is None:
-            raise NotFound(NO_LIST)
-        return found
+        mine = Membership.objects.filter(user=self.request.user).select_related("list")
+        return _one(mine, "list", "list_id", self.kwargs["list_pk"])
 
     def require_owner(self):
         if self.membership.role != Role.OWNER:
@@ -102,11 +101,7 @@ class ListInvitationViewSet(
         )
 
     def get_object(self):
-        pk = _whole(self.kwargs["pk"], "invitation")
-        found = self.get_queryset().filter(pk=pk).first()
-        if found is None:
-            raise NotFound("No invitation matches the given query.")
-        return found
+        return _one(self.get_queryset(), "invitation", "pk", self.kwargs["pk"])
 
     @extend_schema(
         summary="Invite someone to a list",
@@ -166,11 +161,7 @@ class InvitationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     def get_object(self):
-        pk = _whole(self.kwargs["pk"], "invitation")
-        found = self.get_queryset().filter(pk=pk).first()
-        if found is None:
-            raise NotFound("No invitation matches the given query.")
-        return found
+        return _one(self.get_queryset(), "invitation", "pk", self.kwargs["pk"])
 
     @extend_schema(
         summary="Accept an invitation",
@@ -258,11 +249,7 @@ class MemberViewSet(
         )
 
     def get_object(self):
-        user_id = _whole(self.kwargs["user_id"], "member")
-        found = self.get_queryset().filter(user_id=user_id).first()
-        if found is None:
-            raise NotFound("No member matches the given query.")
-        return found
+        return _one(self.get_queryset(), "member", "user_id", self.kwargs["user_id"])
 
     def partial_update(self, request, *args, **kwargs):
         todo_list = self.require_owner()

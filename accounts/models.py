@@ -92,7 +92,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs):
         self.email = UserManager.normalize_email(self.email)
         if not self._state.adding:
-            return super().save(*args, **kwargs)
+            fields = kwargs.get("update_fields")
+            if fields is not None and "timezone" not in fields:
+                return super().save(*args, **kwargs)
+            with transaction.atomic():
+                zone = type(self).objects.filter(pk=self.pk).values("timezone")
+                moved = zone.exclude(timezone=self.timezone).exists()
+                super().save(*args, **kwargs)
+                if moved:
+                    from todos.due import follow_timezone
+
+                    # Floating timed todos are due at another instant now.
+                    follow_timezone(self)
+            return None
         from todos.ledger import open_account
 
         # An account comes with its default list, however it is made

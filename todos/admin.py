@@ -72,7 +72,13 @@ class TodoAdmin(admin.ModelAdmin):
     search_fields = ("title", "owner__email")
     # A raw id box, not a <select> of every user (or list, or todo).
     raw_id_fields = ("owner", "list", "parent")
-    readonly_fields = ("position", "completed_at", "created_at", "updated_at")
+    readonly_fields = (
+        "position",
+        "due_at",
+        "completed_at",
+        "created_at",
+        "updated_at",
+    )
     fields = (
         "owner",
         "list",
@@ -82,6 +88,9 @@ class TodoAdmin(admin.ModelAdmin):
         "description",
         "priority",
         "due_date",
+        "due_time",
+        "due_timezone",
+        "due_at",
         "completed",
         "tags",
         "completed_at",

@@ -49,6 +49,7 @@ class Batch:
             self.user, named
         )
         with ledger.writing(self.user.pk, changes=changes, also=also) as self.book:
+            self.book.knows(self.user)
             self.todos = {
                 todo.pk: todo
                 for todo in Todo.objects.for_user(self.user).filter(pk__in=ids)

@@ -27,7 +27,7 @@ from django.db.models.deletion import Collector
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from todos import ordering
+from todos import due, ordering
 from todos.priority import Priority
 from todos.tags import MAX_TAG_LENGTH
 
@@ -377,6 +377,26 @@ class Book:
             first = owner_id == user_id
             self._open(owner_id, changes if first else 0, growth if first else 0)
         self._inbox_id = None
+        self._zones = {}
+
+    def knows(self, user):
+        """Note `user`'s time zone (their floating todos'), saving a query."""
+        self._zones[user.pk] = user.timezone
+
+    def _due_at(self, todo):
+        if todo.due_date is None or todo.due_time is None:
+            return None
+        zone_name = todo.due_timezone
+        if zone_name is None:  # floating: in its owner's zone
+            if todo.owner_id not in self._zones:
+                from django.contrib.auth import get_user_model
+
+                owners = get_user_model().objects.filter(pk=todo.owner_id)
+                self._zones[todo.owner_id] = owners.values_list(
+                    "timezone", flat=True
+                ).get()
+            zone_name = self._zones[todo.owner_id]
+        return due.instant(todo.due_date, todo.due_time, zone_name)
 
     def _open(self, owner_id, changes=0, growth=0):
         self._accounts[owner_id] = _Account(owner_id, changes, growth)
@@ -404,6 +424,7 @@ class Book:
         new one's: a deletion in the old one's feed, a new todo in the new.
         """
         todo.normalise()
+        due_before, todo.due_at = todo.due_at, self._due_at(todo)
         adding = todo._state.adding
         stored_owner = None if adding else getattr(todo, "_stored_owner_id", None)
         if stored_owner is None:
@@ -420,6 +441,8 @@ class Book:
             self._bury(before, [(todo.pk, left)], moved_to=todo.list_id)
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
+            if todo.due_at != due_before:
+                kwargs["update_fields"].add("due_at")
             if before is not account:
                 kwargs["update_fields"].add("owner")
         todo.seq = account.next_number()
@@ -441,6 +464,7 @@ class Book:
         """Insert many new todos in a few statements."""
         for todo in todos:
             todo.normalise()
+            todo.due_at = self._due_at(todo)
             self._place_new(todo)
             todo.seq = self.account(todo.owner_id).next_number()
             if not todo.position:

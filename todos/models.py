@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, signals
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from todos import ledger
+from todos import due, ledger
 from todos.indexes import NullsLastIndex
 from todos.ledger import TodoTag
 from todos.lists import Invitation, Membership, TodoList  # noqa: F401 (models)
@@ -201,6 +201,14 @@ class Todo(models.Model):
         choices=Priority.choices, default=Priority.MEDIUM
     )
     due_date = models.DateField(null=True, blank=True)
+    # A timed todo's wall-clock time on its due date (none: all day), in
+    # `due_timezone` (none: floating, in its owner's zone); `due_at`, the
+    # instant, is kept by the ledger (todos.due).
+    due_time = models.TimeField(null=True, blank=True)
+    due_timezone = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True
+    )
+    due_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The tags in the order given; TodoTag rows index them for filters and
@@ -315,6 +323,10 @@ class Todo(models.Model):
             raise ValidationError({"list": "Must be a list of the todo's owner."})
         if self.parent_id is not None and self.parent.list_id != self.list_id:
             raise ValidationError({"parent": "Must be a todo in the same list."})
+        if self.due_time is not None and self.due_date is None:
+            raise ValidationError({"due_time": "A due time needs a due date."})
+        if self.due_timezone and self.due_timezone not in due.zone_names():
+            raise ValidationError({"due_timezone": "Not an IANA time zone name."})
 
     @classmethod
     def from_db(cls, db, field_names, values):

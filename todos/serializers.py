@@ -14,7 +14,7 @@ from api.fields import (
     iso_datetime,
     literal,
 )
-from todos import placement
+from todos import due, placement
 from todos.list_serializers import TodoListSerializer
 from todos.models import Todo
 from todos.people import PeopleOf, UserRefField
@@ -62,6 +62,18 @@ class TagsField(serializers.Field):
 
     def to_representation(self, value):
         return list(value)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"}
+)
+class WallTimeField(serializers.TimeField):
+    """A wall-clock time, `HH:MM` or `HH:MM:SS` in, `HH:MM:SS` out."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            format="%H:%M:%S", input_formats=["%H:%M", "%H:%M:%S"], **kwargs
+        )
 
 
 class TodoPageSerializer(serializers.ListSerializer):
@@ -118,6 +130,24 @@ class TodoSerializer(serializers.ModelSerializer):
     )
     priority = PriorityField(default=Todo.Priority.MEDIUM)
     due_date = StrictDateField(allow_null=True, default=None)
+    due_time = WallTimeField(
+        allow_null=True,
+        default=None,
+        help_text="A wall-clock time on `due_date` (`HH:MM` or `HH:MM:SS`); "
+        "null: all day. Needs a `due_date`.",
+    )
+    due_timezone = StrictCharField(
+        allow_null=True,
+        default=None,
+        max_length=64,
+        help_text="The IANA time zone of `due_time` (`Europe/Paris`); null: "
+        "floating, in the owner's own time zone wherever they are.",
+    )
+    due_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="A timed todo's instant, in UTC; null for an all-day todo.",
+    )
     completed = StrictBooleanField(default=False)
     tags = TagsField(default=builtins.list)
 
@@ -132,6 +162,9 @@ class TodoSerializer(serializers.ModelSerializer):
             "description",
             "priority",
             "due_date",
+            "due_time",
+            "due_timezone",
+            "due_at",
             "completed",
             "completed_at",
             "tags",
@@ -165,6 +198,9 @@ class TodoSerializer(serializers.ModelSerializer):
             "description": todo.description,
             "priority": Todo.Priority(todo.priority).label,
             "due_date": todo.due_date.isoformat() if todo.due_date else None,
+            "due_time": todo.due_time.isoformat() if todo.due_time else None,
+            "due_timezone": todo.due_timezone,
+            "due_at": iso_datetime(todo.due_at),
             "completed": todo.completed,
             "completed_at": iso_datetime(todo.completed_at),
             "tags": list(todo.tags),
@@ -177,8 +213,28 @@ class TodoSerializer(serializers.ModelSerializer):
     # Writes go in the ledger's Book the caller opened (todos.ledger), given
     # as the context's "book": the caller holds the lock for what it reads.
 
+    def validate_due_timezone(self, value):
+        if value is not None and value not in due.zone_names():
+            raise serializers.ValidationError(
+                "Not an IANA time zone name (such as Europe/Paris)."
+            )
+        return value
+
     def validate(self, attrs):
-        """Where the todo goes: its list, parent and assignee (todos.placement)."""
+        """
+        A time needs a date; where the todo goes: its list, parent and
+        assignee (todos.placement).
+        """
+
+        def resulting(field):
+            if field in attrs or self.instance is None:
+                return attrs.get(field)
+            return getattr(self.instance, field)
+
+        if resulting("due_time") is not None and resulting("due_date") is None:
+            raise serializers.ValidationError(
+                {"due_time": ["A due time needs a due_date."]}
+            )
         user = self.context["request"].user
         placement.check_place(user, self.instance, attrs)
         return attrs

@@ -137,6 +137,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         """
         owner, *also = self._owners()
         with ledger.writing(owner, growth=growth, also=also) as self.book:
+            self.book.knows(self.request.user)
             try:
                 yield self.book
             finally:

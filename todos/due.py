@@ -34,6 +34,13 @@ def instant(due_date, due_time, zone_name):
     return local.astimezone(dt.UTC)
 
 
+def day_bounds(day, zone):
+    """The instants (UTC) where date `day` starts and ends in `zone`."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
 def follow_timezone(user):
     """
     After `user` changed time zone: their floating timed todos are due at

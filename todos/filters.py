@@ -219,11 +219,21 @@ class TodoOrderingFilter(django_filters.Filter):
             # keep PostgreSQL from walking a plain index backwards.
             nulls_last = True if name == "due_date" else None
             field = F(name)
+            descending = param.startswith("-")
             ordering.append(
                 field.desc(nulls_last=nulls_last)
-                if param.startswith("-")
+                if descending
                 else field.asc(nulls_last=nulls_last)
             )
+            if name == "due_date":
+                # On one date: all-day todos (no instant) first, then the
+                # timed ones by instant; the other way round descending.
+                due_at = F("due_at")
+                ordering.append(
+                    due_at.desc(nulls_last=True)
+                    if descending
+                    else due_at.asc(nulls_first=True)
+                )
         if "position" in {param.lstrip("-") for param in value}:
             # Siblings' positions differ: the id only breaks ties (rare ones,
             # across lists), so that the siblings index serves the order.
@@ -270,7 +280,9 @@ class TodoFilter(django_filters.FilterSet):
     )
     overdue = BooleanFilter(
         method="filter_overdue",
-        help_text="Not completed and due before today in the user's time zone (true), "
+        help_text="Not completed and past due: a timed todo once its `due_at` "
+        "is past, an all-day one once its date is before today in the user's "
+        "time zone (true), "
         "or every other todo (false).",
     )
     list = IdListFilter(

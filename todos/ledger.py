@@ -32,7 +32,7 @@ from todos.priority import Priority
 from todos.tags import MAX_TAG_LENGTH
 
 # The fields the stats summary counts (per list).
-COUNTED_FIELDS = ("list_id", "priority", "completed", "due_date", "tags")
+COUNTED_FIELDS = ("list_id", "priority", "completed", "due_date", "due_time", "tags")
 _COUNTED = frozenset(COUNTED_FIELDS)
 MAX_COUNT_ROWS_PER_STATEMENT = 500
 
@@ -202,7 +202,8 @@ class TodoStat(models.Model):
     """
     One count of the stats summary kept per user (see todos.summary): how
     many of the owner's todos, completed or not, have this priority, due
-    date or tag (`dimension` "priority", "due" or "tag", and its `value`).
+    date (all-day ones) or tag (`dimension` "priority", "due" or "tag", and
+    its `value`), or are timed ("timed", "").
     """
 
     owner = models.ForeignKey(
@@ -245,14 +246,19 @@ def counts_of(todo):
     """
     What `todo` (or a row with its counted fields) counts for in the summary:
     a Counter of (list, dimension, value, completed). A todo counts once
-    under ("priority", its priority), once under ("due", its date) if it has
-    one, and once under ("tag", name) per tag, in its list.
+    under ("priority", its priority), once under ("due", its date) if it is
+    due all day or ("timed", "") if at a time, and once under ("tag", name)
+    per tag, in its list.
     """
     completed = bool(todo.completed)
     in_list = todo.list_id
     keys = [(in_list, "priority", Priority(todo.priority).label, completed)]
-    if todo.due_date is not None:
+    if todo.due_date is not None and todo.due_time is None:
         keys.append((in_list, "due", iso_day(todo.due_date), completed))
+    elif todo.due_date is not None:
+        # Timed: overdue and due today depend on the instant and the hour,
+        # read from the todos themselves (todos.summary); this says how many.
+        keys.append((in_list, "timed", "", completed))
     keys += [(in_list, "tag", tag, completed) for tag in todo.tags]
     return Counter(keys)
 

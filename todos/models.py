@@ -1,6 +1,7 @@
 """A user's todos, and the queries over them (writes keep todos.ledger)."""
 
 import builtins
+import datetime as dt
 import functools
 
 from django.conf import settings
@@ -23,6 +24,25 @@ SKIPS_THE_LEDGER = (
     "Todos change through save() (todos.ledger keeps their change numbers, "
     "tag index and stats summary); {} would skip it."
 )
+
+
+def overdue_condition(today, now=None):
+    """
+    Not completed and past due: a timed todo once its instant is past, an
+    all-day one once its date is before `today` (the user's).
+    """
+    past = Q(due_at__lt=now or timezone.now())
+    return Q(completed=False) & (Q(due_at=None, due_date__lt=today) | past)
+
+
+def due_on_condition(today, zone):
+    """
+    Not completed and due on `today` (a date of the user's): all-day on that
+    date, or timed within that day in the user's time zone `zone`.
+    """
+    start, end = due.day_bounds(today, zone)
+    timed = Q(due_at__gte=start, due_at__lt=end)
+    return Q(completed=False) & (Q(due_at=None, due_date=today) | timed)
 
 
 class TodoQuerySet(models.QuerySet):
@@ -75,14 +95,10 @@ class TodoQuerySet(models.QuerySet):
     bulk_update.alters_data = True
 
     def overdue(self, today):
-        return self.filter(self._overdue(today))
+        return self.filter(overdue_condition(today))
 
     def not_overdue(self, today):
-        return self.exclude(self._overdue(today))
-
-    @staticmethod
-    def _overdue(today):
-        return Q(completed=False, due_date__lt=today)
+        return self.exclude(overdue_condition(today))
 
     def tagged_with_all(self, tags):
         """Todos carrying every one of `tags` (each an EXISTS on the tag index)."""
@@ -99,21 +115,20 @@ class TodoQuerySet(models.QuerySet):
     def search(self, text):
         return self.filter(Q(title__icontains=text) | Q(description__icontains=text))
 
-    def stats(self, today):
+    def stats(self, today, zone=dt.UTC):
         """
         Counts over this queryset, in the API's shape: one aggregate query for
         the totals and priorities, one grouped query for the tags. (A user's
         unfiltered stats come from the maintained summary instead: see
         todos.summary.)
         """
-        pending = Q(completed=False)
         done = Q(completed=True)
         # Aliases must not shadow field names used inside the filters.
         aggregates = {
             "n_total": Count("pk"),
             "n_completed": Count("pk", filter=done),
-            "n_overdue": Count("pk", filter=self._overdue(today)),
-            "n_due_today": Count("pk", filter=pending & Q(due_date=today)),
+            "n_overdue": Count("pk", filter=overdue_condition(today)),
+            "n_due_today": Count("pk", filter=due_on_condition(today, zone)),
         }
         for priority in Todo.Priority:
             only = Q(priority=priority)
@@ -237,6 +252,12 @@ class Todo(models.Model):
             ),
             # Due ranges, and ordering by due date either way (NULLs last).
             models.Index(fields=["owner", "due_date"], name="todo_owner_due"),
+            # Timed todos by instant: overdue and due today (todos.summary).
+            models.Index(
+                fields=["owner", "due_at"],
+                condition=Q(due_at__isnull=False),
+                name="todo_owner_due_at",
+            ),
             NullsLastIndex(
                 "owner",
                 models.F("due_date").desc(nulls_last=True),

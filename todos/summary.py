@@ -18,7 +18,7 @@ from django.db.models import Count
 
 from todos import access
 from todos.ledger import TodoStat, TodoTag, iso_day
-from todos.models import Todo
+from todos.models import Todo, due_on_condition, overdue_condition
 from todos.priority import Priority
 from todos.stats import stats_body
 
@@ -60,8 +60,21 @@ def rebuild(owner_ids=None, models=None):
             completed=row["completed"],
             n=row["n"],
         )
-        for row in todos.filter(due_date__isnull=False)
+        for row in todos.filter(due_date__isnull=False, due_time__isnull=True)
         .values("owner_id", "list_id", "due_date", "completed")
+        .annotate(n=Count("pk"))
+    ]
+    rows += [
+        stat_model(
+            owner_id=row["owner_id"],
+            list_id=row["list_id"],
+            dimension="timed",
+            value="",
+            completed=row["completed"],
+            n=row["n"],
+        )
+        for row in todos.filter(due_date__isnull=False, due_time__isnull=False)
+        .values("owner_id", "list_id", "completed")
         .annotate(n=Count("pk"))
     ]
     rows += [
@@ -85,8 +98,10 @@ def stats_of(user, today, hide_archived=False):
     The stats of all of `user`'s todos (but those in archived lists, with
     `hide_archived`), from the summary: one small query.
     """
+    day = today
     today = today.isoformat()
     totals = Counter()
+    timed_open = 0
     by_priority = {priority.label: Counter() for priority in Priority}
     by_tag = {}
     overdue = due_today = 0
@@ -100,6 +115,9 @@ def stats_of(user, today, hide_archived=False):
             totals["total"] += n
         elif dimension == "tag":
             group = by_tag.setdefault(value, Counter())
+        elif dimension == "timed":
+            timed_open += 0 if completed else n
+            continue
         else:
             if not completed:
                 overdue += n if value < today else 0
@@ -108,6 +126,19 @@ def stats_of(user, today, hide_archived=False):
         group["total"] += n
         group["completed"] += n if completed else 0
         totals["completed"] += n if completed and dimension == "priority" else 0
+    if timed_open:
+        # Timed todos are overdue by the instant, due today by the user's
+        # hours: counted from the todos (an index on their instants), and
+        # only for a user who has open ones.
+        timed = access.seen_by(Todo.objects.filter(due_at__isnull=False), user)
+        if hide_archived:
+            timed = timed.filter(list__archived=False)
+        counts = timed.order_by().aggregate(
+            overdue=Count("pk", filter=overdue_condition(day)),
+            today=Count("pk", filter=due_on_condition(day, user.zoneinfo)),
+        )
+        overdue += counts["overdue"]
+        due_today += counts["today"]
     return stats_body(
         total=totals["total"],
         completed=totals["completed"],

@@ -200,7 +200,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         def answer(todos):
             today = request.user.today()
             if self.filtered:
-                return Response(todos.stats(today=today))
+                return Response(todos.stats(today=today, zone=request.user.zoneinfo))
             # All of the user's todos: the maintained summary, one small query.
             hidden = self.hides_archived
             return Response(summary.stats_of(request.user, today, hidden))

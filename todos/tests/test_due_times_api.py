@@ -129,3 +129,100 @@ def test_a_timed_todo_keeps_its_date_or_loses_its_time_first(auth_client):
     )
     assert cleared.status_code == 200
     assert cleared.json()["due_at"] is None
+
+
+# --- overdue, due today, order ------------------------------------------------
+
+import datetime as dt  # noqa: E402
+
+
+def a_zone_at_midday():
+    """A fixed-offset zone where it is now between 10:00 and 14:00."""
+    now = dt.datetime.now(dt.UTC)
+    for hours in range(-12, 15):
+        # Etc/GMT-3 is three hours ahead of UTC (POSIX signs).
+        name = f"Etc/GMT{-hours:+d}" if hours else "UTC"
+        if 10 <= (now + dt.timedelta(hours=hours)).hour < 14:
+            return name, now + dt.timedelta(hours=hours)
+    raise AssertionError("some zone is at midday")
+
+
+@pytest.fixture
+def midday(auth_client):
+    """The caller lives where it is midday: an hour either way is today."""
+    name, local = a_zone_at_midday()
+    auth_client.patch("/api/v1/auth/me", {"timezone": name})
+    return local
+
+
+def at(local, hours):
+    moment = local + dt.timedelta(hours=hours)
+    return {"due_date": moment.date().isoformat(), "due_time": moment.strftime("%H:%M")}
+
+
+def test_timed_todos_are_overdue_once_their_instant_is_past(auth_client, midday):
+    today = midday.date()
+    made = {
+        "an hour ago": create(auth_client, title="an hour ago", **at(midday, -1)),
+        "in an hour": create(auth_client, title="in an hour", **at(midday, 1)),
+        "all day today": create(
+            auth_client, title="all day today", due_date=today.isoformat()
+        ),
+        "all day yesterday": create(
+            auth_client,
+            title="all day yesterday",
+            due_date=(today - dt.timedelta(days=1)).isoformat(),
+        ),
+        "tomorrow": create(auth_client, title="tomorrow", **at(midday, 25)),
+    }
+    create(auth_client, title="done", completed=True, **at(midday, -1))
+
+    overdue = auth_client.get("/api/v1/todos?overdue=true").json()["results"]
+    assert {todo["title"] for todo in overdue} == {"an hour ago", "all day yesterday"}
+    on_time = auth_client.get("/api/v1/todos?overdue=false").json()["results"]
+    assert {todo["title"] for todo in on_time} == {
+        "in an hour",
+        "all day today",
+        "tomorrow",
+        "done",
+    }
+    for path in ("/api/v1/todos/stats", "/api/v1/todos/stats?completed=false"):
+        stats = auth_client.get(path).json()
+        assert (stats["overdue"], stats["due_today"]) == (2, 3), path
+    assert made
+
+
+def test_ordering_by_due_date_puts_all_day_first_then_by_instant(auth_client):
+    day = "2030-05-01"
+    late = create(
+        auth_client, title="late", due_date=day, due_time="18:00", due_timezone="UTC"
+    )
+    early = create(
+        auth_client,
+        title="early",
+        due_date=day,
+        due_time="09:00",
+        due_timezone="Asia/Tokyo",
+    )
+    all_day = create(auth_client, title="all day", due_date=day)
+    before = create(auth_client, title="the day before", due_date="2030-04-30")
+    undated = create(auth_client, title="undated")
+
+    def titles(ordering):
+        page = auth_client.get(f"/api/v1/todos?ordering={ordering}").json()
+        return [todo["title"] for todo in page["results"]]
+
+    assert titles("due_date") == [
+        before["title"],
+        all_day["title"],
+        early["title"],
+        late["title"],
+        undated["title"],
+    ]
+    assert titles("-due_date") == [
+        late["title"],
+        early["title"],
+        all_day["title"],
+        before["title"],
+        undated["title"],
+    ]

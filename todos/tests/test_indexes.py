@@ -225,3 +225,22 @@ def test_a_members_queries_use_indexes(member_client, lists, query):
     for plan in plans_of(member_client, path):
         assert "Seq Scan" not in plan, plan
         assert "Index" in plan, plan
+
+
+def test_timed_todos_stats_and_overdue_use_indexes(auth_client, data):
+    for hour in range(8, 20):
+        auth_client.post(
+            "/api/v1/todos",
+            {"title": f"at {hour}", "due_date": "2030-01-01", "due_time": f"{hour}:00"},
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE todos_todo")
+
+    for path in ("/api/v1/todos/stats", "/api/v1/todos?overdue=true"):
+        plans = plans_of(auth_client, path)
+        assert plans, path
+        for plan in plans:
+            assert "Seq Scan" not in plan, plan
+    # The summary, then the timed todos' count by instant.
+    *_, timed = plans_of(auth_client, "/api/v1/todos/stats")
+    assert "todo_owner_due_at" in timed, timed

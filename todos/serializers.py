@@ -200,7 +200,7 @@ class TodoSerializer(serializers.ModelSerializer):
             "due_date": todo.due_date.isoformat() if todo.due_date else None,
             "due_time": todo.due_time.isoformat() if todo.due_time else None,
             "due_timezone": todo.due_timezone,
-            "due_at": iso_datetime(todo.due_at),
+            "due_at": iso_datetime(todo.due_at) if todo.due_at else None,
             "completed": todo.completed,
             "completed_at": iso_datetime(todo.completed_at),
             "tags": list(todo.tags),
@@ -231,10 +231,12 @@ class TodoSerializer(serializers.ModelSerializer):
                 return attrs.get(field)
             return getattr(self.instance, field)
 
-        if resulting("due_time") is not None and resulting("due_date") is None:
-            raise serializers.ValidationError(
-                {"due_time": ["A due time needs a due_date."]}
-            )
+        dated = "due_time" in attrs or "due_date" in attrs
+        if dated and resulting("due_time") is not None:
+            if resulting("due_date") is None:
+                raise serializers.ValidationError(
+                    {"due_time": ["A due time needs a due_date."]}
+                )
         user = self.context["request"].user
         placement.check_place(user, self.instance, attrs)
         return attrs

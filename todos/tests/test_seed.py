@@ -50,6 +50,9 @@ def test_seed_data_is_varied_and_indexed(auth_client):
         todo.completed for todo in todos
     )
     assert any(todo.due_date is None for todo in todos)
+    timed = [todo for todo in todos if todo.due_time is not None]
+    assert timed and all(todo.due_at is not None for todo in timed)
+    assert {todo.due_timezone for todo in timed} == {None, "Europe/Paris"}
     assert all((todo.completed_at is not None) == todo.completed for todo in todos)
     assert TodoTag.objects.count() == sum(len(todo.tags) for todo in todos)
 

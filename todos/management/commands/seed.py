@@ -158,6 +158,9 @@ class Command(BaseCommand):
                 completed = rng.random() < 0.35
                 created_at = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
                 due = rng.choice([None, -10, -2, -1, 0, 1, 3, 14, 60])
+                # A quarter of the dated ones at a time of day, some of those
+                # in a time zone of their own (the others float).
+                timed = due is not None and rng.random() < 0.25
                 batch.append(
                     Todo(
                         owner=owner,
@@ -167,6 +170,12 @@ class Command(BaseCommand):
                         due_date=None
                         if due is None
                         else today + dt.timedelta(days=due),
+                        due_time=dt.time(rng.choice([8, 9, 12, 14, 18]), 0)
+                        if timed
+                        else None,
+                        due_timezone=rng.choice([None, None, "Europe/Paris"])
+                        if timed
+                        else None,
                         completed=completed,
                         completed_at=created_at if completed else None,
                         tags=rng.sample(TAGS, k=rng.choice([0, 1, 1, 2, 3])),

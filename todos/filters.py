@@ -256,6 +256,12 @@ class TodoFilter(django_filters.FilterSet):
     completed = BooleanFilter(
         field_name="completed", help_text="Completed (true) or not."
     )
+    recurring = BooleanFilter(
+        field_name="recurrence",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="With a recurrence rule (true) or without.",
+    )
     priority = PriorityFilter(
         method="filter_priority",
         help_text="One or more priorities: `priority=high&priority=low` "
@@ -338,3 +344,23 @@ class TodoFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
+
+
+class CompletionFilter(django_filters.FilterSet):
+    """GET todos/completions: a span of time, and lists."""
+
+    since = django_filters.IsoDateTimeFilter(
+        field_name="completed_at",
+        lookup_expr="gte",
+        help_text="Completions at or after this instant (RFC 3339).",
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="completed_at",
+        lookup_expr="lt",
+        help_text="Completions before this instant (RFC 3339).",
+    )
+    list = IdListFilter(
+        field_name="list_id",
+        lookup_expr="in",
+        help_text="One or more lists the todos were in when done.",
+    )

@@ -27,7 +27,7 @@ from django.db.models.deletion import Collector
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from todos import due, ordering
+from todos import due, ordering, recurrence
 from todos.priority import Priority
 from todos.tags import MAX_TAG_LENGTH
 
@@ -276,6 +276,7 @@ def remember(todo):
     fields = todo.__dict__
     todo._stored_owner_id = fields.get("owner_id")
     todo._stored_list_id = fields.get("list_id")
+    todo._stored_completed = fields.get("completed")
     todo._indexed_tags = list(fields["tags"]) if "tags" in fields else None
     # Runs for every todo read (a feed page reads 100): one set comparison.
     loaded = _COUNTED <= fields.keys()
@@ -389,20 +390,70 @@ class Book:
         """Note `user`'s time zone (their floating todos'), saving a query."""
         self._zones[user.pk] = user.timezone
 
+    def _completion(self, todo, adding):
+        """
+        What completing (or reopening) `todo` in this write records: a
+        Completion to save with it, and the fields it changed. A recurring
+        todo completed moves on to its next occurrence and stays open, or,
+        its rule exhausted, stays done (todos.recurrence).
+        """
+        from todos.models import Completion
+
+        was_done = False if adding else getattr(todo, "_stored_completed", None)
+        if was_done is None or bool(was_done) == bool(todo.completed):
+            return None, set(), False
+        if not todo.completed:
+            return None, set(), True
+        now = todo.completed_at or timezone.now()
+        completion = Completion(
+            list_id=todo.list_id,
+            title=todo.title,
+            completed_at=now,
+            due_date=todo.due_date,
+            due_time=todo.due_time,
+        )
+        todo.last_completed_at = now
+        changed = {"last_completed_at"}
+        if todo.recurrence and todo.due_date is not None:
+            upcoming = recurrence.next_occurrence(todo, now, self._zone_of(todo))
+            if upcoming is not None:
+                todo.due_date = upcoming.date()
+                todo.due_time = upcoming.time() if todo.due_time else None
+                todo.completed, todo.completed_at = False, None
+                changed |= {"due_date", "due_time", "completed", "completed_at"}
+        return completion, changed, False
+
+    def skip(self, todo):
+        """
+        Move a recurring `todo` to its next occurrence, recording nothing;
+        None (and nothing written) if it has none.
+        """
+        upcoming = None
+        if todo.recurrence and todo.due_date is not None:
+            upcoming = recurrence.next_occurrence(
+                todo, timezone.now(), self._zone_of(todo)
+            )
+        if upcoming is None:
+            return None
+        todo.due_date = upcoming.date()
+        todo.due_time = upcoming.time() if todo.due_time else None
+        return self.save(todo, update_fields=["due_date", "due_time"])
+
+    def _zone_of(self, todo):
+        """The zone of `todo`'s wall times: its own, or its owner's."""
+        if todo.due_timezone is not None:
+            return todo.due_timezone
+        if todo.owner_id not in self._zones:
+            from django.contrib.auth import get_user_model
+
+            owners = get_user_model().objects.filter(pk=todo.owner_id)
+            self._zones[todo.owner_id] = owners.values_list("timezone", flat=True).get()
+        return self._zones[todo.owner_id]
+
     def _due_at(self, todo):
         if todo.due_date is None or todo.due_time is None:
             return None
-        zone_name = todo.due_timezone
-        if zone_name is None:  # floating: in its owner's zone
-            if todo.owner_id not in self._zones:
-                from django.contrib.auth import get_user_model
-
-                owners = get_user_model().objects.filter(pk=todo.owner_id)
-                self._zones[todo.owner_id] = owners.values_list(
-                    "timezone", flat=True
-                ).get()
-            zone_name = self._zones[todo.owner_id]
-        return due.instant(todo.due_date, todo.due_time, zone_name)
+        return due.instant(todo.due_date, todo.due_time, self._zone_of(todo))
 
     def _open(self, owner_id, changes=0, growth=0):
         self._accounts[owner_id] = _Account(owner_id, changes, growth)
@@ -430,16 +481,17 @@ class Book:
         new one's: a deletion in the old one's feed, a new todo in the new.
         """
         todo.normalise()
-        due_before, todo.due_at = todo.due_at, self._due_at(todo)
         adding = todo._state.adding
+        if adding:
+            self._place_new(todo)
+        completion, rolled, undone = self._completion(todo, adding)
+        due_before, todo.due_at = todo.due_at, self._due_at(todo)
         stored_owner = None if adding else getattr(todo, "_stored_owner_id", None)
         if stored_owner is None:
             stored_owner = todo.owner_id
         account, before = self.account(todo.owner_id), self.account(stored_owner)
         if before is not account:
             _require_list_of(todo)
-        if adding:
-            self._place_new(todo)
         counted = _stored_counts(todo)
         left = None if adding else getattr(todo, "_stored_list_id", None)
         if left is not None and left != todo.list_id:
@@ -449,12 +501,20 @@ class Book:
             kwargs["update_fields"] = {*kwargs["update_fields"], "seq", "updated_at"}
             if todo.due_at != due_before:
                 kwargs["update_fields"].add("due_at")
+            kwargs["update_fields"] |= rolled
             if before is not account:
                 kwargs["update_fields"].add("owner")
         todo.seq = account.next_number()
         if not todo.position:
             todo.position = ordering.at_end(todo.seq)
         models.Model.save(todo, **kwargs)
+        if completion is not None:
+            completion.todo = todo
+            completion.save()
+        elif undone:  # a plain todo reopened: its completion is undone
+            latest = todo.completions.order_by("-completed_at", "-pk").first()
+            if latest is not None:
+                latest.delete()
         if before is not account:
             TodoTag.objects.filter(todo=todo).update(owner_id=todo.owner_id)
             before.growth -= 1

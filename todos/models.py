@@ -45,6 +45,30 @@ def due_on_condition(today, zone):
     return Q(completed=False) & (Q(due_at=None, due_date=today) | timed)
 
 
+class Completion(models.Model):
+    """
+    One completion of a todo: the history and productivity stats read
+    these. A recurring todo's says which occurrence was done.
+    """
+
+    todo = models.ForeignKey(
+        "todos.Todo", on_delete=models.CASCADE, related_name="completions"
+    )
+    list_id = models.BigIntegerField()  # where it was when done
+    title = models.CharField(max_length=500)
+    completed_at = models.DateTimeField()
+    due_date = models.DateField(null=True)
+    due_time = models.TimeField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["todo", "completed_at"], name="completion_todo_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} done {self.completed_at:%Y-%m-%d %H:%M}"
+
+
 class TodoQuerySet(models.QuerySet):
     def for_user(self, user):
         """The todos `user` sees (todos.access): in the lists they are a member of."""
@@ -224,6 +248,18 @@ class Todo(models.Model):
         max_length=64, null=True, blank=True
     )
     due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A recurring todo's RFC 5545 rule (todos.recurrence), from its first
+    # occurrence (`recurrence_start`, local: the due when the rule was set);
+    # completing it moves its due to the next occurrence ("due": on the
+    # schedule; "completion": from when it was done).
+    recurrence = models.CharField(  # noqa: DJ001
+        max_length=300, null=True, blank=True
+    )
+    recurrence_basis = models.CharField(max_length=10, default="due")
+    recurrence_start = models.CharField(  # noqa: DJ001
+        max_length=19, null=True, blank=True, editable=False
+    )
+    last_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The tags in the order given; TodoTag rows index them for filters and

@@ -14,7 +14,7 @@ from api.fields import (
     iso_datetime,
     literal,
 )
-from todos import due, placement
+from todos import due, placement, recurrence
 from todos.list_serializers import TodoListSerializer
 from todos.models import Todo
 from todos.people import PeopleOf, UserRefField
@@ -148,6 +148,27 @@ class TodoSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="A timed todo's instant, in UTC; null for an all-day todo.",
     )
+    recurrence = StrictCharField(
+        allow_null=True,
+        default=None,
+        max_length=recurrence.MAX_LENGTH,
+        help_text="An RFC 5545 recurrence rule (`FREQ=WEEKLY;BYDAY=MO,WE`) whose "
+        "first occurrence is the due date (and time); needs a `due_date`. FREQ "
+        "is DAILY or WEEKLY (with INTERVAL, COUNT, UNTIL, BYDAY, WKST), MONTHLY "
+        "or YEARLY (also BYMONTHDAY, BYMONTH, BYSETPOS). Completing the todo "
+        "moves it to its next occurrence; null: it does not recur.",
+    )
+    recurrence_basis = serializers.ChoiceField(
+        choices=["due", "completion"],
+        default="due",
+        help_text="`due`: the next occurrence follows the schedule; "
+        "`completion`: the rule applies from when it was last done.",
+    )
+    last_completed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When it was last completed (a recurring todo reopens).",
+    )
     completed = StrictBooleanField(default=False)
     tags = TagsField(default=builtins.list)
 
@@ -165,6 +186,9 @@ class TodoSerializer(serializers.ModelSerializer):
             "due_time",
             "due_timezone",
             "due_at",
+            "recurrence",
+            "recurrence_basis",
+            "last_completed_at",
             "completed",
             "completed_at",
             "tags",
@@ -201,6 +225,11 @@ class TodoSerializer(serializers.ModelSerializer):
             "due_time": todo.due_time.isoformat() if todo.due_time else None,
             "due_timezone": todo.due_timezone,
             "due_at": iso_datetime(todo.due_at) if todo.due_at else None,
+            "recurrence": todo.recurrence,
+            "recurrence_basis": todo.recurrence_basis,
+            "last_completed_at": iso_datetime(todo.last_completed_at)
+            if todo.last_completed_at
+            else None,
             "completed": todo.completed,
             "completed_at": iso_datetime(todo.completed_at),
             "tags": list(todo.tags),
@@ -237,9 +266,34 @@ class TodoSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {"due_time": ["A due time needs a due_date."]}
                 )
+        if dated or "recurrence" in attrs:
+            self._check_recurrence(attrs, resulting)
         user = self.context["request"].user
         placement.check_place(user, self.instance, attrs)
         return attrs
+
+    @staticmethod
+    def _check_recurrence(attrs, resulting):
+        """
+        A rule needs a due date, and has an occurrence from it on: its first
+        (recurrence_start, set again whenever the rule or the due changes).
+        """
+        rule = resulting("recurrence")
+        if rule is None:
+            attrs["recurrence_start"] = None
+            return
+        day = resulting("due_date")
+        if day is None:
+            raise serializers.ValidationError(
+                {"recurrence": ["A recurring todo needs a due_date."]}
+            )
+        start = recurrence.start_of(day, resulting("due_time"))
+        try:
+            recurrence.check(rule, start)
+        except recurrence.InvalidRule as exc:
+            raise serializers.ValidationError({"recurrence": [str(exc)]}) from None
+        attrs["recurrence"] = rule.upper()
+        attrs["recurrence_start"] = start.isoformat()
 
     def create(self, validated_data):
         return self.context["book"].save(Todo(**validated_data))
@@ -515,3 +569,28 @@ class BulkResponseSerializer(serializers.Serializer):
         resource_type_field_name="outcome",
         many=True,
     )
+
+
+class CompletionSerializer(serializers.Serializer):
+    """One completion of a todo (the occurrence done, for a recurring one)."""
+
+    todo_id = serializers.IntegerField()
+    title = serializers.CharField()
+    list = serializers.IntegerField(source="list_id")
+    completed_at = serializers.DateTimeField()
+    due_date = serializers.DateField(allow_null=True)
+    due_time = WallTimeField(allow_null=True)
+
+    def to_representation(self, completion):
+        return {
+            "todo_id": completion.todo_id,
+            "title": completion.title,
+            "list": completion.list_id,
+            "completed_at": iso_datetime(completion.completed_at),
+            "due_date": completion.due_date.isoformat()
+            if completion.due_date
+            else None,
+            "due_time": completion.due_time.isoformat()
+            if completion.due_time
+            else None,
+        }

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from api.conditional import not_modified, require_if_match
+from api.exceptions import CodedProblem
 from api.idempotency import idempotent
 from api.schema import (
     IDEMPOTENCY_KEY,
@@ -27,20 +28,26 @@ from todos.feed import (
     feed_body,
     todo_etag,
 )
-from todos.filters import TodoFilter
+from todos.filters import CompletionFilter, TodoFilter
 from todos.ledger import SyncState
 from todos.list_serializers import TodoListSerializer
-from todos.models import Todo
+from todos.models import Completion, Todo
 from todos.serializers import (
     BulkRequestSerializer,
     BulkResponseSerializer,
     ChangeFeedSerializer,
+    CompletionSerializer,
     MoveTodoSerializer,
     TodoSerializer,
     TodoStatsSerializer,
 )
 
 WRITE_ANSWER = {200: TodoSerializer, **problems(412)}
+
+
+class NoNextOccurrence(CodedProblem):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "no_next_occurrence"
 
 
 @extend_schema_view(
@@ -279,6 +286,48 @@ class TodoViewSet(viewsets.ModelViewSet):
         return Response(
             self.get_serializer(todo).data, headers={"ETag": todo_etag(todo)}
         )
+
+    @extend_schema(
+        summary="Skip an occurrence",
+        description="Moves a recurring todo to its next occurrence without "
+        "recording a completion. A todo that does not recur, or whose rule has "
+        "no next occurrence, is a 409. With If-Match, only if unchanged.",
+        request=None,
+        parameters=[IF_MATCH, etag_header(200)],
+        responses={200: TodoSerializer, **problems(409, 412)},
+    )
+    @action(detail=True, methods=["post"], pagination_class=None, filter_backends=[])
+    def skip(self, request, pk=None):
+        with self.writing() as book:
+            todo = self.get_object()
+            if book.skip(todo) is None:
+                raise NoNextOccurrence(
+                    "This todo does not recur, or its rule has no next occurrence."
+                )
+        return Response(
+            self.get_serializer(todo).data, headers={"ETag": todo_etag(todo)}
+        )
+
+    @extend_schema(
+        summary="List completions",
+        description="Every completion of the caller's todos, newest first: "
+        "one per time a todo was done (for a recurring one, the occurrence "
+        "done). Reopening a todo that does not recur takes its last back.",
+        filters=True,
+        responses={200: CompletionSerializer(many=True)},
+    )
+    @action(detail=False, filterset_class=CompletionFilter)
+    def completions(self, request):
+        done = Completion.objects.filter(todo__in=self.get_queryset().values("pk"))
+        done = self.filter_queryset_of(done).order_by("-completed_at", "-pk")
+        page = self.paginate_queryset(done)
+        return self.get_paginated_response(CompletionSerializer(page, many=True).data)
+
+    def filter_queryset_of(self, queryset):
+        """The completions' own filters (the list's skip everything else)."""
+        for backend in self.filter_backends:
+            queryset = backend().filter_queryset(self.request, queryset, self)
+        return queryset
 
     # --- sync ----------------------------------------------------------------
 

@@ -129,9 +129,10 @@ def test_patch_budget(client, todo_id):
         client, "patch", f"/api/v1/todos/{todo_id}", {"completed": True}
     )
 
-    # 6 and a transaction: session (+ user), rate counter, the change number
-    # (write lock), the todo read under the lock, the update, the stats
-    # counts it moves. (Changed tags add their rows.)
+    # 7 and a transaction: session (+ user), rate counter, the change number
+    # (write lock), the todo read under the lock, the update, its entry in
+    # the completion history, the stats counts it moves. (Changed tags add
+    # their rows.)
     assert queries == [
         SESSION,
         RATE,
@@ -139,6 +140,7 @@ def test_patch_budget(client, todo_id):
         "INSERT todos_syncstate",
         "SELECT todos_todo",
         "UPDATE todos_todo",
+        "INSERT todos_completion",
         "INSERT todos_todostat",
         COMMIT,
     ]
@@ -165,10 +167,10 @@ def test_unchanged_patch_writes_nothing(client, todo_id):
 def test_delete_budget(client, todo_id):
     queries, _ = queries_of(client, "delete", f"/api/v1/todos/{todo_id}")
 
-    # 9 and a transaction: session (+ user), rate counter, the change number
+    # 10 and a transaction: session (+ user), rate counter, the change number
     # (write lock), the todo read under the lock, its subtasks (to delete
-    # with it), its tombstone, its tag rows, the todo, and (as the ledger's
-    # book closes) its stats counts.
+    # with it), its tombstone, its tag rows, its completions, the todo, and
+    # (as the ledger's book closes) its stats counts.
     assert queries == [
         SESSION,
         RATE,
@@ -178,6 +180,7 @@ def test_delete_budget(client, todo_id):
         "SELECT todos_todo",
         "INSERT todos_tombstone",
         "DELETE todos_todotag",
+        "DELETE todos_completion",
         "DELETE todos_todo",
         "INSERT todos_todostat",
         COMMIT,

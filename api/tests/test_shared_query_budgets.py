@@ -132,7 +132,7 @@ def test_a_members_patch_budget(member):
     )
 
     # The todo's owner, their write lock, the todo, the caller's role, the
-    # update, the stats, the people it names.
+    # update, its completion, the stats, the people it names.
     assert queries == [
         SESSION,
         RATE,
@@ -142,6 +142,7 @@ def test_a_members_patch_budget(member):
         "SELECT todos_todo",
         "SELECT todos_membership",
         "UPDATE todos_todo",
+        "INSERT todos_completion",
         "INSERT todos_todostat",
         COMMIT,
         "SELECT accounts_user",

@@ -75,6 +75,7 @@ class TodoAdmin(admin.ModelAdmin):
     readonly_fields = (
         "position",
         "due_at",
+        "last_completed_at",
         "completed_at",
         "created_at",
         "updated_at",
@@ -91,6 +92,9 @@ class TodoAdmin(admin.ModelAdmin):
         "due_time",
         "due_timezone",
         "due_at",
+        "recurrence",
+        "recurrence_basis",
+        "last_completed_at",
         "completed",
         "tags",
         "completed_at",

@@ -4,7 +4,7 @@ the change feed (the conditional requests they enable: api.conditional).
 
 Every write to a user's todos takes the next number of the user's change
 sequence (todos.ledger, which also serialises the user's writes), so:
-- a todo's ETag is its id and the number of its latest change;
+- a todo's ETag is its id, its owner and the number of its latest change;
 - a list's or the stats' ETag derives from the user's latest change number;
 - the change feed returns todos and tombstones in change-number order,
   bounded by the latest number committed when the page is read, so a change
@@ -41,7 +41,10 @@ MAX_LIMIT = 1000
 
 
 def todo_etag(todo):
-    return f'"{todo.pk}.{todo.seq}"'
+    # Change numbers are per owner, and a todo can change owner (it moves
+    # to a list of someone else's): the owner makes the version unique.
+    fields = todo.__dict__
+    return f'"{todo.pk}.{fields["owner_id"]}.{todo.seq}"'
 
 
 def seen_version(user):

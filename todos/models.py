@@ -255,7 +255,11 @@ class Todo(models.Model):
     recurrence = models.CharField(  # noqa: DJ001
         max_length=300, null=True, blank=True
     )
-    recurrence_basis = models.CharField(max_length=10, default="due")
+    recurrence_basis = models.CharField(
+        max_length=10,
+        choices=[("due", "due"), ("completion", "completion")],
+        default="due",
+    )
     recurrence_start = models.CharField(  # noqa: DJ001
         max_length=19, null=True, blank=True, editable=False
     )

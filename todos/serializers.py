@@ -594,3 +594,9 @@ class CompletionSerializer(serializers.Serializer):
             if completion.due_time
             else None,
         }
+
+
+class DailyCountSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    completed = serializers.IntegerField(help_text="Completions that day.")
+    created = serializers.IntegerField(help_text="Todos created that day.")

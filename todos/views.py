@@ -10,16 +10,19 @@ from rest_framework.reverse import reverse
 from api.conditional import not_modified, require_if_match
 from api.exceptions import CodedProblem
 from api.idempotency import idempotent
+from api.params import whole_number
 from api.schema import (
     IDEMPOTENCY_KEY,
     IF_MATCH,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
     conditional_read,
     etag_header,
     location_header,
     problems,
     replayed_header,
 )
-from todos import access, ledger, placement, summary
+from todos import access, daily, ledger, placement, summary
 from todos.bulk import Batch
 from todos.feed import (
     DEFAULT_LIMIT,
@@ -37,6 +40,7 @@ from todos.serializers import (
     BulkResponseSerializer,
     ChangeFeedSerializer,
     CompletionSerializer,
+    DailyCountSerializer,
     MoveTodoSerializer,
     TodoSerializer,
     TodoStatsSerializer,
@@ -100,7 +104,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         # The list's filters select todos for the list and stats; a single
         # todo is addressed by its id alone. Without any filter parameter the
         # FilterSet (a form built and validated per request) is skipped.
-        if self.action not in ("list", "stats"):
+        if self.action not in ("list", "stats", "daily_stats"):
             return queryset
         if self.hides_archived:
             queryset = queryset.filter(list__archived=False)
@@ -211,6 +215,31 @@ class TodoViewSet(viewsets.ModelViewSet):
             # All of the user's todos: the maintained summary, one small query.
             hidden = self.hides_archived
             return Response(summary.stats_of(request.user, today, hidden))
+
+        return self._collection(request, answer)
+
+    @extend_schema(
+        summary="Count completions and new todos per day",
+        description="For each of the last `days` days in the caller's time "
+        "zone, oldest first: how many todos were completed (the completion "
+        "history) and created. Takes the list's filters.",
+        parameters=[
+            OpenApiParameter(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": 366, "default": 30},
+                description="How many days, today included.",
+            ),
+            IF_NONE_MATCH,
+            etag_header(200, 304),
+        ],
+        responses={200: DailyCountSerializer(many=True), 304: NOT_MODIFIED},
+    )
+    @action(detail=False, url_path="stats/daily", pagination_class=None)
+    def daily_stats(self, request):
+        days = whole_number(request.query_params, "days", default=30, maximum=366)
+
+        def answer(todos):
+            return Response(daily.counts(request.user, todos, days))
 
         return self._collection(request, answer)
 

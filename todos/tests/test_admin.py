@@ -54,6 +54,7 @@ def test_todo_change_form_saves_and_keeps_tag_index(admin_client, make_todo, use
             "description": "",
             "priority": 3,
             "due_date": "",
+            "recurrence_basis": "due",
             "tags": '["B", "c"]',
         },
     )

@@ -99,6 +99,7 @@ def admin_form(owner, **fields):
         "description": "",
         "priority": 2,
         "due_date": "",
+        "recurrence_basis": "due",
         "tags": '["Admin", "work"]',
         **fields,
     }

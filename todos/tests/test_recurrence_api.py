@@ -240,3 +240,33 @@ def test_a_changed_due_restarts_the_rule_from_it(auth_client):
     ).json()
 
     assert complete(auth_client, moved).json()["due_date"] == "2030-02-11"
+
+
+def test_daily_counts_of_completions_and_new_todos(
+    auth_client, django_assert_max_num_queries
+):
+    groceries = auth_client.post("/api/v1/lists", {"name": "Groceries"}).json()
+    weekly = create(auth_client, due_date="2030-01-07", recurrence="FREQ=WEEKLY")
+    complete(auth_client, weekly)
+    complete(auth_client, weekly)
+    milk = create(auth_client, title="Milk", list=groceries["id"])
+    complete(auth_client, milk)
+    create(auth_client, title="Open")
+
+    with django_assert_max_num_queries(5):
+        days = auth_client.get("/api/v1/todos/stats/daily", {"days": 3}).json()
+
+    today = utc_today()
+    assert [day["date"] for day in days] == [
+        (today - dt.timedelta(days=n)).isoformat() for n in (2, 1, 0)
+    ]
+    assert days[-1] == {"date": today.isoformat(), "completed": 3, "created": 3}
+    assert days[0]["completed"] == days[0]["created"] == 0
+    in_list = auth_client.get(
+        "/api/v1/todos/stats/daily", {"days": 1, "list": groceries["id"]}
+    ).json()
+    assert in_list == [{"date": today.isoformat(), "completed": 1, "created": 1}]
+    assert len(auth_client.get("/api/v1/todos/stats/daily").json()) == 30
+    for bad in ("0", "367", "x"):
+        response = auth_client.get("/api/v1/todos/stats/daily", {"days": bad})
+        assert_problem(response, 400, "days")

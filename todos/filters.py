@@ -1,9 +1,11 @@
+import datetime as dt
 import re
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -346,15 +348,46 @@ class TodoFilter(django_filters.FilterSet):
         return queryset.search(value)
 
 
+class InstantField(forms.Field):
+    """
+    An RFC 3339 instant, as UTC: what every database compares alike (an
+    offset PostgreSQL cannot hold, or an instant past year 9999 in UTC, is
+    a 400, not an error of the database).
+    """
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+        except ValueError:  # a month 13, an hour 25
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            raise ValidationError(
+                "Must be an RFC 3339 instant with its offset, such as "
+                "2026-12-01T08:00:00Z.",
+                code="invalid",
+            )
+        try:
+            return parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("Out of range.", code="invalid") from None
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class InstantFilter(django_filters.Filter):
+    field_class = InstantField
+
+
 class CompletionFilter(django_filters.FilterSet):
     """GET todos/completions: a span of time, and lists."""
 
-    since = django_filters.IsoDateTimeFilter(
+    since = InstantFilter(
         field_name="completed_at",
         lookup_expr="gte",
         help_text="Completions at or after this instant (RFC 3339).",
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = InstantFilter(
         field_name="completed_at",
         lookup_expr="lt",
         help_text="Completions before this instant (RFC 3339).",

@@ -194,11 +194,19 @@ def test_completions_are_filtered_newest_first_and_the_callers_own(
     assert [e["title"] for e in since["results"]] == ["Milk"]
     until = auth_client.get("/api/v1/todos/completions", {"until": later}).json()
     assert [e["title"] for e in until["results"]] == ["Again", "Again"]
-    assert_problem(
-        auth_client.get("/api/v1/todos/completions", {"since": "yesterday"}),
-        400,
-        "since",
+    for bad in (
+        "yesterday",
+        "2030-13-01T00:00:00Z",
+        "2030-01-01T00:00:00",  # no offset
+        "9999-12-31T23:59:59-23:59",  # past year 9999 in UTC
+    ):
+        response = auth_client.get("/api/v1/todos/completions", {"since": bad})
+        assert_problem(response, 400, "since")
+    # An offset PostgreSQL could not hold is read in UTC.
+    far = auth_client.get(
+        "/api/v1/todos/completions", {"until": "4047-05-02T00:03:35-23:57"}
     )
+    assert far.json()["count"] == 3
 
 
 def test_the_recurring_filter(auth_client):

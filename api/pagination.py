@@ -23,8 +23,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
             maximum=self.max_page_size,
         )
 
-    def get_page_number(self, request, paginator):
+    def get_page_number(self, request, paginator=None):
         return whole_number(request.query_params, self.page_query_param, default=1)
+
+    def check_params(self, request):
+        """400 on a malformed page or page_size, before any precondition."""
+        self.get_page_size(request)
+        self.get_page_number(request)
 
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)

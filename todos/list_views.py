@@ -83,17 +83,23 @@ class TodoListViewSet(viewsets.ModelViewSet):
 
     def get_object(self):
         """The caller's membership (with its list), for a write."""
+        self._list_id(self.kwargs["pk"])  # 404 for what cannot be an id
         membership = super().get_object()
         if "If-Match" in self.request.headers:
             require_if_match(self.request, self._etag(membership.list_id))
         return membership
 
-    def _shown(self, list_id):
-        """The list as the caller sees it now (todos.list_rows), or a 404."""
-        text = str(list_id)
+    @staticmethod
+    def _list_id(text):
+        """The URL's list id, or a 404 for what cannot be one."""
+        text = str(text)
         if not (text.isascii() and text.isdigit() and len(text) <= 18):
             raise NotFound("No list matches the given query.")
-        shown = list_rows.shown_one(self.request.user, int(text))
+        return int(text)
+
+    def _shown(self, list_id):
+        """The list as the caller sees it now (todos.list_rows), or a 404."""
+        shown = list_rows.shown_one(self.request.user, self._list_id(list_id))
         if shown is None:
             raise NotFound("No list matches the given query.")
         return shown
@@ -125,7 +131,7 @@ class TodoListViewSet(viewsets.ModelViewSet):
     # --- reads ---------------------------------------------------------------
 
     def list(self, request, *args, **kwargs):
-        self.paginator.get_page_size(request)  # 400 on a bad page_size
+        self.paginator.check_params(request)  # 400 on a bad page or size
         # Every change the caller can see takes one of their change numbers.
         etag = collection_etag(request)
         response = not_modified(request, etag)
@@ -263,7 +269,7 @@ class TodoListViewSet(viewsets.ModelViewSet):
     def transfer(self, request, pk=None):
         handover = TransferSerializer(data=request.data)
         handover.is_valid(raise_exception=True)
-        self._require_owner(super().get_object())
+        self._require_owner(self.get_object())
         heir = Membership.objects.filter(
             list_id=self.kwargs["pk"], user_id=handover.validated_data["user_id"]
         ).first()

@@ -182,7 +182,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         """
         todos = self.filter_queryset(self.get_queryset())  # 400 on bad filters
         if self.paginator is not None:
-            self.paginator.get_page_size(request)  # 400 on a bad page_size
+            self.paginator.check_params(request)  # 400 on a bad page or size
         etag = collection_etag(request)
         response = not_modified(request, etag) or answer(todos)
         response["ETag"] = etag

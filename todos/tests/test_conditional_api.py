@@ -222,3 +222,10 @@ def test_stale_if_match_is_checked_before_the_body(auth_client, todo):
     response = auth_client.patch(url(todo), {"title": ""}, HTTP_IF_MATCH='"stale"')
 
     assert_problem(response, 412)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/todos", "/api/v1/lists"])
+def test_a_bad_page_is_a_400_whatever_the_preconditions(auth_client, path):
+    response = auth_client.get(path, {"page": "null"}, HTTP_IF_NONE_MATCH="*")
+
+    assert_problem(response, 400, "page")

@@ -691,3 +691,18 @@ def test_deleting_an_account_tells_the_members_of_its_lists(
     assert replica["todo", task["id"]]["assignee"] is None
     assert replica["list", theirs["id"]]["member_count"] == 1
     assert friend_client.get("/api/v1/todos/stats").json()["total"] == 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/lists/-1893940903272408024088576/move",
+        "/api/v1/lists/185367891394718629888/transfer",
+        "/api/v1/lists/185367891394718629888/invitations",
+        "/api/v1/lists/185367891394718629888/members",
+    ],
+)
+def test_ids_no_list_can_have_are_404s(auth_client, path):
+    response = auth_client.post(path, {"after": None, "user_id": 5}, format="json")
+    assert response.status_code in (404, 405)
+    assert response["Content-Type"] == "application/problem+json"

@@ -162,12 +162,9 @@ def test_a_member_following_the_feed_holds_what_they_see(server, database):
             page = body["next"]
     assert replica == expected
     assert sum(kind == "todo" for kind, _ in expected) > 10
-    # Nothing handed over twice: no version of a todo twice, no deletion
-    # but after a version.
+    # Nothing handed over twice: no version of a todo twice. (A deletion may
+    # follow a deletion: a todo that came back into sight and left again
+    # between two reads is handed over as its last state, gone.)
     for history in seen.values():
         versions = [entry for entry in history if entry != "deleted"]
         assert len(versions) == len(set(versions)), history
-        assert all(
-            not (first == second == "deleted")
-            for first, second in zip(history, history[1:], strict=False)
-        ), history

@@ -2,7 +2,7 @@
 
 import re
 
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 # ASCII digits only: str.isdigit() also accepts "²" and "①", which int()
 # then refuses.
@@ -23,3 +23,15 @@ def whole_number(params, name, default, minimum=1, maximum=None):
     ):
         raise ValidationError({name: [f"Enter a whole number {bounds}."]})
     return int(raw)
+
+
+def path_id(text, what):
+    """
+    An id from the URL path as an int, or a 404 naming `what`: what cannot
+    be an id (not ASCII digits, or longer than a 64-bit id) names no row,
+    and must not reach a database that would overflow on it.
+    """
+    text = str(text)
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 18):
+        raise NotFound(f"No {what} matches the given query.")
+    return int(text)

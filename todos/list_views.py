@@ -7,9 +7,9 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from accounts.models import ApiToken
 from api.conditional import not_modified, require_if_match
 from api.idempotency import idempotent
+from api.params import path_id
 from api.schema import (
     IDEMPOTENCY_KEY,
     IF_MATCH,
@@ -25,11 +25,7 @@ from todos.list_serializers import MoveListSerializer, TodoListSerializer
 from todos.lists import Membership, Role, TodoList
 from todos.sharing import DefaultListConflict
 from todos.sharing_serializers import TransferSerializer
-
-
-def sharing_scope(request):
-    return ApiToken.Scope.SHARE
-
+from todos.sharing_views import share_scope
 
 WRITE_ANSWER = {200: TodoListSerializer, **problems(409, 412)}
 
@@ -83,23 +79,15 @@ class TodoListViewSet(viewsets.ModelViewSet):
 
     def get_object(self):
         """The caller's membership (with its list), for a write."""
-        self._list_id(self.kwargs["pk"])  # 404 for what cannot be an id
+        path_id(self.kwargs["pk"], "list")  # 404 for what cannot be an id
         membership = super().get_object()
         if "If-Match" in self.request.headers:
             require_if_match(self.request, self._etag(membership.list_id))
         return membership
 
-    @staticmethod
-    def _list_id(text):
-        """The URL's list id, or a 404 for what cannot be one."""
-        text = str(text)
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):
-            raise NotFound("No list matches the given query.")
-        return int(text)
-
     def _shown(self, list_id):
         """The list as the caller sees it now (todos.list_rows), or a 404."""
-        shown = list_rows.shown_one(self.request.user, self._list_id(list_id))
+        shown = list_rows.shown_one(self.request.user, path_id(list_id, "list"))
         if shown is None:
             raise NotFound("No list matches the given query.")
         return shown
@@ -264,7 +252,7 @@ class TodoListViewSet(viewsets.ModelViewSet):
         detail=True,
         methods=["post"],
         pagination_class=None,
-        write_scope=sharing_scope,
+        write_scope=share_scope,
     )
     def transfer(self, request, pk=None):
         handover = TransferSerializer(data=request.data)

@@ -15,6 +15,7 @@ from rest_framework.reverse import reverse
 from accounts.mail import link_base
 from accounts.models import ApiToken
 from accounts.throttles import InvitationThrottle, InvitedAddressThrottle, UserThrottle
+from api.params import path_id
 from api.schema import etag_header, location_header, problems
 from todos import ledger, list_rows, sharing
 from todos.feed import list_etag
@@ -29,19 +30,13 @@ from todos.sharing_serializers import (
 
 
 def share_scope(request):
+    """The token scope of sharing (accounts.permissions)."""
     return ApiToken.Scope.SHARE
-
-
-def _whole(text, what):
-    text = str(text)
-    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 18):
-        raise NotFound(f"No {what} matches the given query.")
-    return int(text)
 
 
 def _one(queryset, what, field, text):
     """The row of `queryset` whose `field` is the URL's `text`, or a 404."""
-    found = queryset.filter(**{field: _whole(text, what)}).first()
+    found = queryset.filter(**{field: path_id(text, what)}).first()
     if found is None:
         raise NotFound(f"No {what} matches the given query.")
     return found

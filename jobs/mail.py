@@ -14,8 +14,10 @@ from django.core.mail import EmailMultiAlternatives
 TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
 
 
-def send_message(to, subject, text, html):
+def send_message(to, subject, text, html, headers=None, connection=None):
     """Send one mail with a plain-text and an HTML part; raises if it cannot."""
-    mail = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    mail = EmailMultiAlternatives(
+        subject=subject, body=text, to=[to], headers=headers, connection=connection
+    )
     mail.attach_alternative(html, "text/html")
     mail.send()

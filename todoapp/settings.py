@@ -287,6 +287,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "todoapp <noreply@loca
 # its address and serves /verify-email, /reset-password and /confirm-email;
 # by default, the backend's own pages at the address the request came to.
 ACCOUNT_LINK_BASE_URL = os.environ.get("ACCOUNT_LINK_BASE_URL", "").rstrip("/")
+# The address users reach this server at, for links in mail sent outside a
+# request (reminders' links: ACCOUNT_LINK_BASE_URL's /todos/<id> if set,
+# else this server's page there).
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# Reminders (todos.reminder_delivery): every worker looks for those due
+# every REMINDER_INTERVAL seconds; one it takes is its own for
+# REMINDER_LEASE seconds (a worker that dies leaves it to another then).
+REMINDER_INTERVAL = env_seconds("REMINDER_INTERVAL", 10)
+REMINDER_LEASE = env_seconds("REMINDER_LEASE", 60)
 # Sign-up does not sign in, and sign-in refuses an address not yet verified.
 REQUIRE_EMAIL_VERIFICATION = env_bool("REQUIRE_EMAIL_VERIFICATION", False)
 PASSWORD_RESET_TTL = env_seconds("PASSWORD_RESET_TTL", 3600)

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 
 from accounts.pages import ConfirmEmailPage, ResetPasswordPage, VerifyEmailPage
 from api.views import HealthView, RootView, SchemaView
-from todos.pages import InvitationPage
+from todos.pages import InvitationPage, TodoPage
 
 # Resolved in order: the todos (the busiest paths) first, so that their
 # requests are not matched against every account endpoint before their own.
@@ -42,6 +42,7 @@ urlpatterns = [
     path("reset-password", ResetPasswordPage.as_view(), name="reset-password"),
     path("confirm-email", ConfirmEmailPage.as_view(), name="confirm-email"),
     path("invitations/<int:pk>", InvitationPage.as_view(), name="invitation-page"),
+    path("todos/<int:pk>", TodoPage.as_view(), name="todo-page"),
 ]
 
 # Problem documents instead of HTML pages for /api/ paths.

@@ -4,6 +4,14 @@ from django.apps import AppConfig
 class TodosConfig(AppConfig):
     name = "todos"
 
+    def periodic(self):
+        """What the `worker` command runs every so often: due reminders."""
+        from django.conf import settings
+
+        from todos.reminder_delivery import run_due
+
+        return [(settings.REMINDER_INTERVAL, run_due)]
+
     def prune(self):
         """
         `manage.py prune`: old tombstones, summary counts back at zero, and

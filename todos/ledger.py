@@ -27,7 +27,7 @@ from django.db.models.deletion import Collector
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from todos import due, ordering, recurrence
+from todos import due, ordering, recurrence, reminders
 from todos.priority import Priority
 from todos.tags import MAX_TAG_LENGTH
 
@@ -278,6 +278,7 @@ def remember(todo):
     todo._stored_list_id = fields.get("list_id")
     todo._stored_completed = fields.get("completed")
     todo._indexed_tags = list(fields["tags"]) if "tags" in fields else None
+    todo._stored_reminded = bool(fields.get("reminders", True))
     # Runs for every todo read (a feed page reads 100): one set comparison.
     loaded = _COUNTED <= fields.keys()
     todo._counted = counts_of(todo) if loaded else None
@@ -519,6 +520,8 @@ class Book:
             TodoTag.objects.filter(todo=todo).update(owner_id=todo.owner_id)
             before.growth -= 1
             account.growth += 1
+        if _rearms(todo, adding, kwargs.get("update_fields")):
+            reminders.rearm(todo)
         self._index_tags(todo)
         account.counts.update(counts_of(todo))
         before.counts.subtract(counted)
@@ -546,6 +549,7 @@ class Book:
             ],
             batch_size=batch_size,
         )
+        reminders.arm_new([todo for todo in todos if todo.reminders])
         for todo in todos:
             account = self.account(todo.owner_id)
             account.counts.update(counts_of(todo))
@@ -702,6 +706,23 @@ class Book:
                 if tag not in indexed
             ]
         )
+
+
+# What a todo's armed reminders follow (todos.reminders): when they fire,
+# whether they still do, and whom they go to.
+ARMING_FIELDS = frozenset(
+    {"due_date", "due_time", "due_timezone", "due_at", "reminders", "completed"}
+    | {"assignee_id", "list_id", "list", "owner", "owner_id"}
+)
+
+
+def _rearms(todo, adding, update_fields):
+    """Whether writing `todo` re-arms its reminders: only a write that can."""
+    if not todo.reminders and (adding or not getattr(todo, "_stored_reminded", True)):
+        return False  # none now, none before: nothing armed to change
+    return (
+        adding or update_fields is None or not ARMING_FIELDS.isdisjoint(update_fields)
+    )
 
 
 def _require_list_of(todo):

@@ -17,6 +17,12 @@ from todos.ledger import TodoTag
 from todos.lists import Invitation, Membership, TodoList  # noqa: F401 (models)
 from todos.ordering import PositionField
 from todos.priority import Priority
+from todos.reminders import (
+    InvalidReminders,
+    Reminder,  # noqa: F401 (a model)
+    needing_a_time,
+)
+from todos.reminders import normalise as normalise_reminders
 from todos.stats import stats_body
 from todos.tags import normalise_tags
 
@@ -266,6 +272,9 @@ class Todo(models.Model):
     last_completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     completed = models.BooleanField(default=False)
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Up to five, as given (todos.reminders); their armed firings are
+    # Reminder rows, kept by the ledger.
+    reminders = models.JSONField(default=builtins.list, blank=True)
     # The tags in the order given; TodoTag rows index them for filters and
     # stats on every database (SQLite has no indexable JSON containment).
     tags = models.JSONField(default=builtins.list, blank=True)
@@ -388,6 +397,14 @@ class Todo(models.Model):
             raise ValidationError({"due_time": "A due time needs a due date."})
         if self.due_timezone and self.due_timezone not in due.zone_names():
             raise ValidationError({"due_timezone": "Not an IANA time zone name."})
+        try:
+            self.reminders = normalise_reminders(self.reminders)
+        except InvalidReminders as exc:
+            raise ValidationError({"reminders": exc.messages()}) from None
+        if self.due_time is None and needing_a_time(self.reminders):
+            raise ValidationError(
+                {"reminders": "A reminder before the due needs a due time."}
+            )
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -1,7 +1,8 @@
 """
-The page an invitation's mailed link opens when no front end of its own
-serves it (ACCOUNT_LINK_BASE_URL unset). It says how to answer and nothing
-about the invitation: its id is in the link, and ids can be guessed.
+The pages mailed links open when no front end of its own serves them
+(ACCOUNT_LINK_BASE_URL unset): an invitation's, a reminder's todo. They say
+what to do and nothing about the invitation or the todo: its id is in the
+link, and ids can be guessed.
 """
 
 from django.shortcuts import render
@@ -14,3 +15,9 @@ from django.views.decorators.cache import never_cache
 class InvitationPage(View):
     def get(self, request, pk):
         return render(request, "todos/pages/invitation.html")
+
+
+@method_decorator(never_cache, name="dispatch")
+class TodoPage(View):
+    def get(self, request, pk):
+        return render(request, "todos/pages/todo.html")

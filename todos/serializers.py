@@ -14,7 +14,7 @@ from api.fields import (
     iso_datetime,
     literal,
 )
-from todos import due, placement, recurrence
+from todos import due, placement, recurrence, reminders
 from todos.list_serializers import TodoListSerializer
 from todos.models import Todo
 from todos.people import PeopleOf, UserRefField
@@ -74,6 +74,71 @@ class WallTimeField(serializers.TimeField):
         super().__init__(
             format="%H:%M:%S", input_formats=["%H:%M", "%H:%M:%S"], **kwargs
         )
+
+
+REMINDER_SCHEMA = {
+    "oneOf": [
+        {
+            "type": "object",
+            "title": "ReminderBefore",
+            "properties": {
+                "before": {
+                    "type": "string",
+                    "pattern": reminders.DURATION_PATTERN,
+                    "description": reminders.BEFORE_HELP,
+                }
+            },
+            "required": ["before"],
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "title": "ReminderAt",
+            "properties": {
+                "at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "description": "An instant (RFC 3339 with its offset); "
+                    "rendered in UTC.",
+                }
+            },
+            "required": ["at"],
+            "additionalProperties": False,
+        },
+    ]
+}
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": REMINDER_SCHEMA,
+        "maxItems": reminders.MAX_REMINDERS,
+        "description": f"At most {reminders.MAX_REMINDERS}, each mailed once "
+        "per occurrence when its time comes (to the assignee, else the "
+        "creator); not while completed; one whose time is past when set "
+        "never fires. No reminder twice.",
+    }
+)
+class RemindersField(serializers.Field):
+    def to_internal_value(self, data):
+        try:
+            return reminders.normalise(data)
+        except reminders.InvalidReminders as exc:
+            errors = exc.errors
+            if None in errors:
+                raise serializers.ValidationError(errors[None]) from None
+            raise serializers.ValidationError(
+                {
+                    position: {key: [message] for key, message in error.items()}
+                    if isinstance(error, dict)
+                    else [error]
+                    for position, error in errors.items()
+                }
+            ) from None
+
+    def to_representation(self, value):
+        return [dict(reminder) for reminder in value]
 
 
 class TodoPageSerializer(serializers.ListSerializer):
@@ -171,6 +236,7 @@ class TodoSerializer(serializers.ModelSerializer):
     )
     completed = StrictBooleanField(default=False)
     tags = TagsField(default=builtins.list)
+    reminders = RemindersField(default=builtins.list)
 
     class Meta:
         model = Todo
@@ -192,6 +258,7 @@ class TodoSerializer(serializers.ModelSerializer):
             "completed",
             "completed_at",
             "tags",
+            "reminders",
             "assignee",
             "assignee_id",
             "created_by",
@@ -233,6 +300,7 @@ class TodoSerializer(serializers.ModelSerializer):
             "completed": todo.completed,
             "completed_at": iso_datetime(todo.completed_at),
             "tags": list(todo.tags),
+            "reminders": [dict(reminder) for reminder in todo.reminders],
             "assignee": people[ids["assignee_id"]],
             "created_by": people[ids["created_by_id"]],
             "created_at": iso_datetime(todo.created_at),
@@ -268,9 +336,22 @@ class TodoSerializer(serializers.ModelSerializer):
                 )
         if dated or "recurrence" in attrs:
             self._check_recurrence(attrs, resulting)
+        if dated or "reminders" in attrs:
+            self._check_reminders(resulting)
         user = self.context["request"].user
         placement.check_place(user, self.instance, attrs)
         return attrs
+
+    @staticmethod
+    def _check_reminders(resulting):
+        """A reminder before the due needs one at a time."""
+        if resulting("due_time") is None:
+            untimed = reminders.needing_a_time(resulting("reminders") or [])
+            if untimed:
+                message = "A reminder before the due needs a due_time."
+                raise serializers.ValidationError(
+                    {"reminders": {n: {"before": [message]} for n in untimed}}
+                )
 
     @staticmethod
     def _check_recurrence(attrs, resulting):

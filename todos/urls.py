@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from todos.list_views import TodoListViewSet
+from todos.reminder_views import UpcomingReminders
 from todos.sharing_views import InvitationViewSet, ListInvitationViewSet, MemberViewSet
 from todos.views import TodoViewSet
 
@@ -16,6 +17,7 @@ members = MemberViewSet.as_view
 
 urlpatterns = [
     *router.urls,
+    path("reminders/upcoming", UpcomingReminders.as_view(), name="reminder-upcoming"),
     path(
         "lists/<str:list_pk>/invitations",
         list_invitations({"get": "list", "post": "create"}),

@@ -167,10 +167,10 @@ def test_unchanged_patch_writes_nothing(client, todo_id):
 def test_delete_budget(client, todo_id):
     queries, _ = queries_of(client, "delete", f"/api/v1/todos/{todo_id}")
 
-    # 10 and a transaction: session (+ user), rate counter, the change number
+    # 11 and a transaction: session (+ user), rate counter, the change number
     # (write lock), the todo read under the lock, its subtasks (to delete
-    # with it), its tombstone, its tag rows, its completions, the todo, and
-    # (as the ledger's book closes) its stats counts.
+    # with it), its tombstone, its tag rows, its completions, its armed
+    # reminders, the todo, and (as the ledger's book closes) its stats counts.
     assert queries == [
         SESSION,
         RATE,
@@ -181,6 +181,7 @@ def test_delete_budget(client, todo_id):
         "INSERT todos_tombstone",
         "DELETE todos_todotag",
         "DELETE todos_completion",
+        "DELETE todos_reminder",
         "DELETE todos_todo",
         "INSERT todos_todostat",
         COMMIT,

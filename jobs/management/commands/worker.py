@@ -1,7 +1,9 @@
 import datetime as dt
 import logging
 import threading
+from contextlib import contextmanager
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
@@ -29,30 +31,67 @@ def reclaim_stale_jobs(lease):
     )
 
 
+def reclaim():
+    if found := reclaim_stale_jobs(settings.JOB_LEASE):
+        logger.warning("Put back %d job(s) of a worker that died.", found)
+
+
+def periodic_duties():
+    """(interval, function) pairs: each app config's periodic(), if it has one."""
+    return [
+        duty
+        for config in apps.get_app_configs()
+        if hasattr(config, "periodic")
+        for duty in config.periodic()
+    ]
+
+
+@contextmanager
+def running_periodically(duties):
+    """
+    Run each (interval, function) in a thread of its own, every `interval`
+    seconds, while the block runs; on leaving it, let each finish the round
+    in hand (a reminder being mailed is mailed and marked sent) and stop.
+    """
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=_every, args=(interval, duty, stop), daemon=True)
+        for interval, duty in duties
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=settings.EMAIL_TIMEOUT * 2)
+
+
+def _every(interval, duty, stop):
+    while not stop.wait(interval):
+        try:
+            close_old_connections()
+            duty()
+        except Exception:  # the next round tries again
+            logger.exception("%s failed.", duty.__qualname__)
+        finally:
+            connection.close()
+
+
 class DatabaseWorker(DatabaseWorkerCommand):
     help = (
         "Run background jobs (the Procfile's worker): django-tasks-db's "
         "db_worker, which also puts back jobs left running by a worker that "
-        "died (after JOB_LEASE seconds). Run as many as you like, on as many "
-        "machines; SIGTERM or SIGINT lets the job in hand finish, then exits."
+        "died (after JOB_LEASE seconds), and mails reminders as they come "
+        "due. Run as many as you like, on as many machines; SIGTERM or SIGINT "
+        "lets the job in hand finish, then exits."
     )
 
     def handle(self, *args, **options):
-        threading.Thread(target=self._reclaim, daemon=True).start()
-        return super().handle(*args, **options)
-
-    def _reclaim(self):
-        interval = max(1.0, min(settings.JOB_LEASE / 4, 30.0))
-        stop = threading.Event()
-        while not stop.wait(interval):
-            try:
-                close_old_connections()
-                if found := reclaim_stale_jobs(settings.JOB_LEASE):
-                    logger.warning("Put back %d job(s) of a worker that died.", found)
-            except Exception:  # the next round tries again
-                logger.exception("Reclaiming stale jobs failed.")
-            finally:
-                connection.close()
+        reclaiming = (max(1.0, min(settings.JOB_LEASE / 4, 30.0)), reclaim)
+        with running_periodically([reclaiming, *periodic_duties()]):
+            return super().handle(*args, **options)
 
 
 class RedisWorker(BaseCommand):
@@ -73,7 +112,8 @@ class RedisWorker(BaseCommand):
         setup_loghandlers("INFO")
         worker = get_worker("default")
         reset_db_connections()  # none may cross the fork of each job
-        worker.work(with_scheduler=True, logging_level="INFO")
+        with running_periodically(periodic_duties()):
+            worker.work(with_scheduler=True, logging_level="INFO")
 
 
 # The loop that claims jobs is the backend's own.

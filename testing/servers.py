@@ -407,17 +407,22 @@ class SmtpSink:
     """
     A real SMTP server (aiosmtpd) on a free loopback port, keeping what it
     receives as email.message.EmailMessage objects. `stall()` makes it hold
-    every message's DATA until `release()`, as a hung server would.
+    every message's DATA until `release()`, as a hung server would;
+    `stall("rcpt")` holds it earlier, at its recipient, before the server
+    has the message (a client that dies then has sent nothing).
     """
 
     def __init__(self, port=None):
         self.port = port or free_port()
         self.url = f"smtp://127.0.0.1:{self.port}"
         self.messages = []
-        self.sending = 0  # messages whose DATA has begun
+        # Messages that reached the step a stall holds (DATA, or with
+        # stall("rcpt") their recipient), stalled or not.
+        self.sending = 0
         self._lock = threading.Lock()
         self._released = threading.Event()
         self._released.set()
+        self._stalls_at = "data"
         self.controller = None
 
     def start(self):
@@ -439,19 +444,30 @@ class SmtpSink:
     def __exit__(self, *exc_info):
         self.stop()
 
-    def stall(self):
+    def stall(self, at="data"):
+        self._stalls_at = at
         self._released.clear()
 
     def release(self):
         self._released.set()
 
-    async def handle_DATA(self, server, session, envelope):
+    async def _held(self, step):
         import asyncio
 
+        if self._stalls_at != step:
+            return
         with self._lock:
             self.sending += 1
         while not self._released.is_set():
             await asyncio.sleep(0.05)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await self._held("rcpt")
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        await self._held("data")
         message = email.message_from_bytes(
             envelope.content, policy=email.policy.default
         )

@@ -74,6 +74,7 @@ class TodoAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner", "list", "parent")
     readonly_fields = (
         "position",
+        "armed",
         "due_at",
         "last_completed_at",
         "completed_at",
@@ -95,6 +96,8 @@ class TodoAdmin(admin.ModelAdmin):
         "recurrence",
         "recurrence_basis",
         "last_completed_at",
+        "reminders",
+        "armed",
         "completed",
         "tags",
         "completed_at",
@@ -119,6 +122,13 @@ class TodoAdmin(admin.ModelAdmin):
     @admin.display(description="tags")
     def tag_list(self, todo):
         return ", ".join(todo.tags)
+
+    @admin.display(description="armed reminders")
+    def armed(self, todo):
+        """When each reminder still to fire will (one query, on this page only)."""
+        rows = todo.armed_reminders.order_by("fires_at") if todo.pk else []
+        fired = [f"{row.fires_at:%Y-%m-%d %H:%M:%S} UTC" for row in rows]
+        return ", ".join(fired) or "none"
 
 
 class MembershipInline(admin.TabularInline):

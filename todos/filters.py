@@ -359,7 +359,9 @@ class InstantField(forms.Field):
         if value in (None, ""):
             return None
         try:
-            parsed = parse_datetime(value.strip()) if isinstance(value, str) else None
+            # RFC 3339 allows "t" and "z" too.
+            text = value.strip().upper() if isinstance(value, str) else None
+            parsed = parse_datetime(text) if text else None
         except ValueError:  # a month 13, an hour 25
             parsed = None
         if parsed is None or parsed.tzinfo is None:

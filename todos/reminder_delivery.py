@@ -161,9 +161,10 @@ def _send(reminder, to):
 
 def message_id(reminder):
     """The same for every attempt at one firing: a resent copy shows once."""
-    domain = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    sender = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = sender.rpartition("@")[2] or "todoapp"
     fires = int(reminder.fires_at.timestamp())
-    return f"<reminder.{reminder.todo_id}.{reminder.position}.{fires}@{domain or 'todoapp'}>"
+    return f"<reminder.{reminder.todo_id}.{reminder.position}.{fires}@{domain}>"
 
 
 def due_text(todo, to):

@@ -24,11 +24,12 @@ LONGEST_BEFORE = dt.timedelta(days=366)
 # non-ISO forms, and no weeks; years and months are refused on purpose (a
 # month before a due has no fixed length).
 DURATION = re.compile(
-    r"P(?!$)(?:(?P<weeks>\d{1,3})W)?(?:(?P<days>\d{1,3})D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d{1,4})H)?(?:(?P<minutes>\d{1,6})M)?"
-    r"(?:(?P<seconds>\d{1,8})S)?)?"
+    r"P(?!$)(?:(?P<weeks>[0-9]{1,3})W)?(?:(?P<days>[0-9]{1,3})D)?"
+    r"(?:T(?=[0-9])(?:(?P<hours>[0-9]{1,4})H)?(?:(?P<minutes>[0-9]{1,6})M)?"
+    r"(?:(?P<seconds>[0-9]{1,8})S)?)?"
 )
-DURATION_PATTERN = f"^{DURATION.pattern}$"
+# The same, for the schema: ECMA-262 has no (?P<name>...) groups.
+DURATION_PATTERN = "^" + re.sub(r"\(\?P<\w+>", "(", DURATION.pattern) + "$"
 BEFORE_HELP = (
     "An ISO 8601 duration before the due instant (`PT15M`, `PT1H30M`, `P1D`, "
     "`P1W`; weeks, days, hours, minutes and seconds, at most a year); needs "
@@ -78,14 +79,17 @@ def parse_at(text):
     at = None
     if isinstance(text, str) and len(text) <= 40:
         try:
-            at = parse_datetime(text)
+            at = parse_datetime(text.upper())  # RFC 3339 allows "t" and "z"
         except ValueError:
             at = None
     if at is None or at.tzinfo is None:
         raise ValueError(
             "Not an RFC 3339 instant with its offset (2026-12-03T08:00:00Z)."
         )
-    return at.astimezone(dt.UTC)
+    try:
+        return at.astimezone(dt.UTC)
+    except OverflowError:  # past year 9999 (or before year 1) in UTC
+        raise ValueError("Out of range.") from None
 
 
 def normalise(items):
@@ -155,7 +159,10 @@ def firings(todo):
         if "at" in reminder:
             fired[position] = parse_at(reminder["at"])
         elif todo.due_at is not None:
-            fired[position] = todo.due_at - parse_before(reminder["before"])
+            try:
+                fired[position] = todo.due_at - parse_before(reminder["before"])
+            except OverflowError:  # due in year 1: long past, never fires
+                continue
     return fired
 
 

@@ -169,8 +169,8 @@ def test_delete_budget(client, todo_id):
 
     # 11 and a transaction: session (+ user), rate counter, the change number
     # (write lock), the todo read under the lock, its subtasks (to delete
-    # with it), its tombstone, its tag rows, its completions, its armed
-    # reminders, the todo, and (as the ledger's book closes) its stats counts.
+    # with it), its tombstone, its armed reminders, its tag rows, its
+    # completions, the todo, and (as the ledger's book closes) its stats counts.
     assert queries == [
         SESSION,
         RATE,
@@ -179,9 +179,9 @@ def test_delete_budget(client, todo_id):
         "SELECT todos_todo",
         "SELECT todos_todo",
         "INSERT todos_tombstone",
+        "DELETE todos_reminder",
         "DELETE todos_todotag",
         "DELETE todos_completion",
-        "DELETE todos_reminder",
         "DELETE todos_todo",
         "INSERT todos_todostat",
         COMMIT,

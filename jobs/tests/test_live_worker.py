@@ -135,7 +135,7 @@ def test_mail_waits_out_a_mail_server_outage(database):
 def test_a_job_of_a_killed_worker_runs_again(database):
     with SmtpSink() as smtp, serve(database, smtp.url) as server:
         # Every mail stalls in the middle of its sending...
-        smtp.stall()
+        smtp.stall("rcpt")  # before the server has the message
         first = worker(database, smtp.url, JOB_LEASE="3").start()
         try:
             server.signup("linus@example.com")

@@ -239,3 +239,34 @@ def test_a_lists_members_and_pending_invitations_show_in_the_admin(
     with django_assert_max_num_queries(few):
         listing = admin_client.get("/admin/todos/invitation/?q=p")
     assert "p29@example.com" in listing.content.decode()
+
+
+def test_a_todos_reminders_are_edited_and_armed_in_the_admin(
+    admin_client, make_todo, user
+):
+    from todos.reminders import Reminder
+
+    todo = make_todo(title="Call")
+    form = {
+        "owner": user.pk,
+        "title": "Call",
+        "description": "",
+        "priority": 2,
+        "due_date": "2030-01-07",
+        "due_time": "09:00",
+        "due_timezone": "Europe/Paris",
+        "recurrence_basis": "due",
+        "tags": "[]",
+    }
+    path = f"/admin/todos/todo/{todo.pk}/change/"
+
+    refused = admin_client.post(path, {**form, "reminders": '[{"before": "soon"}]'})
+    assert refused.status_code == 200
+    assert "Reminder 1: Not an ISO 8601 duration" in refused.content.decode()
+
+    saved = admin_client.post(path, {**form, "reminders": '[{"before": "PT15M"}]'})
+    assert saved.status_code == 302
+    (armed,) = Reminder.objects.filter(todo=todo)
+    assert armed.fires_at.isoformat() == "2030-01-07T07:45:00+00:00"
+    page = admin_client.get(path).content.decode()
+    assert "2030-01-07 07:45:00 UTC" in page

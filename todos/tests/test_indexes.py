@@ -244,3 +244,40 @@ def test_timed_todos_stats_and_overdue_use_indexes(auth_client, data):
     # The summary, then the timed todos' count by instant.
     *_, timed = plans_of(auth_client, "/api/v1/todos/stats")
     assert "todo_owner_due_at" in timed, timed
+
+
+def explained(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute("EXPLAIN " + sql, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan")
+
+
+def test_the_reminder_schedulers_tick_and_upcoming_use_indexes(auth_client, data):
+    from todos import reminder_delivery
+
+    for hour in range(8, 20):
+        auth_client.post(
+            "/api/v1/todos",
+            {
+                "title": f"at {hour}",
+                "due_date": "2030-01-01",
+                "due_time": f"{hour}:00",
+                "reminders": [{"before": "PT15M"}, {"before": "P1D"}],
+            },
+            format="json",
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE todos_reminder")
+
+    with CaptureQueriesContext(connection) as tick:
+        assert reminder_delivery.deliver_batch() == 0
+    (take,) = [q["sql"] for q in tick.captured_queries if "todos_reminder" in q["sql"]]
+    assert "reminder_next_attempt" in explained(take)
+
+    plans = plans_of(auth_client, "/api/v1/reminders/upcoming")
+    assert plans and all("Seq Scan" not in plan for plan in plans), plans
+    assert any("reminder_recipient" in plan for plan in plans), plans

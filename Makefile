@@ -53,8 +53,9 @@ fuzz: $(VENV)/.installed-dev
 
 # The load benchmark (README, Performance): seeds 10,000 and 1,000,000 todos
 # in PostgreSQL (BENCH_DATABASE_URL, default todoapp_bench on the local
-# server), serves them with gunicorn, drives them with wrk, prints the table
-# and writes bench/results/latest.{json,md}. About 25 minutes.
+# server), serves them with gunicorn, drives them with wrk, times the
+# reminder scheduler's tick on the large set, prints the table and writes
+# bench/results/latest.{json,md}. About 25 minutes.
 bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect \
@@ -63,6 +64,7 @@ bench: $(VENV)/.installed-dev
 		--bind 127.0.0.1 --port 6379 --save "" --appendonly no
 	$(BIN)/python -m bench.run --scale small
 	$(BIN)/python -m bench.run --scale large
+	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.report
 
 lint: $(VENV)/.installed-dev

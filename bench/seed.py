@@ -244,7 +244,7 @@ def seed(scale, seed_value=20261124):
         with cursor.copy(
             "COPY todos_todo (id, owner_id, list_id, position, created_by_id, title, "
             "description, priority, due_date, completed, completed_at, tags, "
-            "created_at, updated_at, seq) FROM STDIN"
+            "created_at, updated_at, seq, recurrence_basis, reminders) FROM STDIN"
         ) as copy:
             tag_rows = []
             for user_id, (_, count) in enumerate(users, start=1):
@@ -278,6 +278,8 @@ def seed(scale, seed_value=20261124):
                             created,
                             created,
                             seq,
+                            "due",
+                            "[]",
                         )
                     )
                     for tag in tags:

@@ -1,13 +1,18 @@
+import datetime as dt
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils.timezone import now
 
 from todos.ledger import TodoTag
 from todos.models import Todo
+from todos.reminders import Reminder
 
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
+FIFTEEN_MINUTES = dt.timedelta(minutes=15)
 
 
 def seed(*args):
@@ -42,7 +47,7 @@ def test_seed_twice_does_not_duplicate(api_client):
 
 
 def test_seed_data_is_varied_and_indexed(auth_client):
-    seed("--users", "2", "--todos", "60", "--seed", "7")
+    seed("--users", "2", "--todos", "120", "--seed", "7")
 
     todos = Todo.objects.all()
     assert {todo.priority for todo in todos} == set(Todo.Priority)
@@ -53,6 +58,12 @@ def test_seed_data_is_varied_and_indexed(auth_client):
     timed = [todo for todo in todos if todo.due_time is not None]
     assert timed and all(todo.due_at is not None for todo in timed)
     assert {todo.due_timezone for todo in timed} == {None, "Europe/Paris"}
+    recurring = [todo for todo in todos if todo.recurrence]
+    assert recurring and all(todo.recurrence_start for todo in recurring)
+    reminded = [todo for todo in todos if todo.reminders]
+    assert reminded and all(not todo.completed for todo in reminded)
+    armed = Reminder.objects.filter(todo__in=reminded).count()
+    assert armed == sum(todo.due_at > now() + FIFTEEN_MINUTES for todo in reminded)
     assert all((todo.completed_at is not None) == todo.completed for todo in todos)
     assert TodoTag.objects.count() == sum(len(todo.tags) for todo in todos)
 

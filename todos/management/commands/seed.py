@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from tqdm import tqdm
 
-from todos import ledger
+from todos import ledger, recurrence
 from todos.models import Todo
 
 DEMO_EMAIL = "demo@example.com"
@@ -41,6 +41,7 @@ DESCRIPTIONS = [
     "Ask about the Thursday slot.",
     "Check the notes from last time first.",
 ]
+RULES = ["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=MO,WE", "FREQ=MONTHLY;BYMONTHDAY=-1"]
 TAGS = ["work", "home", "errands", "health", "finance", "travel", "reading", "urgent"]
 
 
@@ -143,6 +144,41 @@ class Command(BaseCommand):
         self._create_todos(created, todos_each, rng)
         return created
 
+    @staticmethod
+    def _todo(owner, now, today, rng):
+        completed = rng.random() < 0.35
+        created_at = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
+        due = rng.choice([None, -10, -2, -1, 0, 1, 3, 14, 60])
+        due_date = None if due is None else today + dt.timedelta(days=due)
+        # A quarter of the dated ones at a time of day, some of those in a
+        # time zone of their own (the others float); of the open timed ones,
+        # a third recur and half remind a quarter of an hour before.
+        timed = due is not None and rng.random() < 0.25
+        due_time = dt.time(rng.choice([8, 9, 12, 14, 18]), 0) if timed else None
+        rule = None
+        if timed and not completed and rng.random() < 0.33:
+            rule = rng.choice(RULES)
+        return Todo(
+            owner=owner,
+            title=rng.choice(TITLES),
+            description=rng.choice(DESCRIPTIONS),
+            priority=rng.choice(list(Todo.Priority)),
+            due_date=due_date,
+            due_time=due_time,
+            due_timezone=rng.choice([None, None, "Europe/Paris"]) if timed else None,
+            recurrence=rule,
+            recurrence_start=recurrence.start_of(due_date, due_time).isoformat()
+            if rule
+            else None,
+            reminders=[{"before": "PT15M"}]
+            if timed and not completed and rng.random() < 0.5
+            else [],
+            completed=completed,
+            completed_at=created_at if completed else None,
+            tags=rng.sample(TAGS, k=rng.choice([0, 1, 1, 2, 3])),
+            created_at=created_at,
+        )
+
     def _create_todos(self, owners, todos_each, rng):
         now = timezone.now()
         today = timezone.localdate()
@@ -155,33 +191,7 @@ class Command(BaseCommand):
         for owner in owners:
             progress.update(todos_each)
             for _ in range(todos_each):
-                completed = rng.random() < 0.35
-                created_at = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 90))
-                due = rng.choice([None, -10, -2, -1, 0, 1, 3, 14, 60])
-                # A quarter of the dated ones at a time of day, some of those
-                # in a time zone of their own (the others float).
-                timed = due is not None and rng.random() < 0.25
-                batch.append(
-                    Todo(
-                        owner=owner,
-                        title=rng.choice(TITLES),
-                        description=rng.choice(DESCRIPTIONS),
-                        priority=rng.choice(list(Todo.Priority)),
-                        due_date=None
-                        if due is None
-                        else today + dt.timedelta(days=due),
-                        due_time=dt.time(rng.choice([8, 9, 12, 14, 18]), 0)
-                        if timed
-                        else None,
-                        due_timezone=rng.choice([None, None, "Europe/Paris"])
-                        if timed
-                        else None,
-                        completed=completed,
-                        completed_at=created_at if completed else None,
-                        tags=rng.sample(TAGS, k=rng.choice([0, 1, 1, 2, 3])),
-                        created_at=created_at,
-                    )
-                )
+                batch.append(self._todo(owner, now, today, rng))
         progress.close()
         # Change numbers, the tag index and the stats summary come along.
         Todo.objects.bulk_create(batch, batch_size=1000)

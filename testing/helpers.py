@@ -99,3 +99,13 @@ def mailed_link(message, path):
 
 def token_of(link):
     return link.rsplit("token=", 1)[1]
+
+
+def scoped_client(user, scopes):
+    """A client with a new API token of `user`'s, of `scopes` only."""
+    session = bearer_client(user)
+    issued = session.post(
+        "/api/v1/auth/tokens", {"name": "t", "scopes": scopes}, format="json"
+    )
+    assert issued.status_code == 201, issued.content
+    return bearer_client(token=issued.json()["token"])

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from todos import due, ledger
 from todos.indexes import NullsLastIndex
+from todos.json_list import JsonListField
 from todos.ledger import TodoTag
 from todos.lists import Invitation, Membership, TodoList  # noqa: F401 (models)
 from todos.ordering import PositionField
@@ -274,10 +275,10 @@ class Todo(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Up to five, as given (todos.reminders); their armed firings are
     # Reminder rows, kept by the ledger.
-    reminders = models.JSONField(default=builtins.list, blank=True)
+    reminders = JsonListField(default=builtins.list, blank=True)
     # The tags in the order given; TodoTag rows index them for filters and
     # stats on every database (SQLite has no indexable JSON containment).
-    tags = models.JSONField(default=builtins.list, blank=True)
+    tags = JsonListField(default=builtins.list, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # The owner's change number (SyncState) of this todo's latest change:

@@ -30,7 +30,6 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F
@@ -58,8 +57,10 @@ def deliver_batch(now=None):
     """Take up to BATCH due reminders and mail each; how many were taken."""
     now = now or timezone.now()
     claim, taken = take_due(now)
-    for reminder in taken:
-        deliver(reminder, claim, now)
+    if taken:
+        whom = recipients(taken)
+        for reminder in taken:
+            deliver(reminder, claim, now, whom.get(reminder.pk))
     return len(taken)
 
 
@@ -88,10 +89,10 @@ def take_due(now):
     return claim, list(taken)
 
 
-def deliver(reminder, claim, now):
+def deliver(reminder, claim, now, to):
     """
-    Mail one reminder taken under `claim` by the tick of `now`, unless it is
-    no longer ours.
+    Mail one reminder taken under `claim` by the tick of `now` to user `to`
+    (see recipients()), unless it is no longer ours.
     """
     now = max(now, timezone.now())  # a batch's later mails come later
     ours = Reminder.objects.filter(pk=reminder.pk, claim=claim)
@@ -99,7 +100,6 @@ def deliver(reminder, claim, now):
     if not ours.update(next_attempt_at=lease_ends):
         return  # re-armed or disarmed since it was taken
     try:
-        to = recipient(reminder)
         if to is not None:
             _send(reminder, to)
     except Exception:
@@ -118,19 +118,35 @@ def _defer(reminder, ours, now):
     ours.update(claim=None, next_attempt_at=retry_at)
 
 
-def recipient(reminder):
+def recipients(reminders):
     """
-    Whom to mail: the reminder's recipient (todos.reminders.recipient_of)
-    while they still see the todo's list, else the list's owner.
+    {reminder id: user} for reminders of one batch, in one query: each
+    reminder's recipient (todos.reminders.recipient_of) while they still see
+    the todo's list, else the list's owner (none if neither is active).
     """
-    todo = reminder.todo
-    seeing = get_user_model().objects.filter(
-        pk__in={reminder.recipient_id, todo.owner_id},
-        memberships__list_id=todo.list_id,
-        is_active=True,
+    from todos.lists import Membership
+
+    lists = {reminder.todo.list_id for reminder in reminders}
+    people = {
+        person
+        for reminder in reminders
+        for person in (reminder.recipient_id, reminder.todo.owner_id)
+    }
+    seeing = (
+        Membership.objects.filter(
+            list_id__in=lists, user_id__in=people, user__is_active=True
+        )
+        .select_related("user")
+        .only("list_id", "user")
     )
-    found = {user.pk: user for user in seeing}
-    return found.get(reminder.recipient_id) or found.get(todo.owner_id)
+    sees = {(member.list_id, member.user_id): member.user for member in seeing}
+    whom = {}
+    for reminder in reminders:
+        list_id = reminder.todo.list_id
+        whom[reminder.pk] = sees.get((list_id, reminder.recipient_id)) or sees.get(
+            (list_id, reminder.todo.owner_id)
+        )
+    return whom
 
 
 def _send(reminder, to):

@@ -300,7 +300,9 @@ class TodoSerializer(serializers.ModelSerializer):
             "completed": todo.completed,
             "completed_at": iso_datetime(todo.completed_at),
             "tags": list(todo.tags),
-            "reminders": [dict(reminder) for reminder in todo.reminders],
+            "reminders": [dict(reminder) for reminder in todo.reminders]
+            if todo.reminders
+            else [],
             "assignee": people[ids["assignee_id"]],
             "created_by": people[ids["created_by_id"]],
             "created_at": iso_datetime(todo.created_at),

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from testing.helpers import assert_problem
+from accounts.models import ApiToken
+from testing.helpers import assert_problem, scoped_client
 from todos.reminders import Reminder
 
 pytestmark = pytest.mark.django_db
@@ -297,3 +298,38 @@ def test_upcoming_refuses_an_until_that_is_no_instant(auth_client, until):
 def test_upcoming_needs_a_signed_in_caller(api_client):
     response = api_client.get("/api/v1/reminders/upcoming")
     assert_problem(response, 401)
+
+
+def test_upcoming_needs_the_read_scope_and_reminders_the_write_scope(user):
+    writer = scoped_client(user, [ApiToken.Scope.WRITE])
+    assert_problem(writer.get("/api/v1/reminders/upcoming"), 403)
+    reader = scoped_client(user, [ApiToken.Scope.READ])
+    assert reader.get("/api/v1/reminders/upcoming").status_code == 200
+    refused = reader.post(
+        "/api/v1/todos",
+        {"title": "Call", **timed_in(5), "reminders": [{"before": "PT5M"}]},
+        format="json",
+    )
+    assert_problem(refused, 403)
+    assert not Reminder.objects.exists()
+
+
+def test_a_reminders_change_is_a_change_of_the_todo(auth_client):
+    todo = create(auth_client, **timed_in(5))
+    path = f"/api/v1/todos/{todo['id']}"
+    etag = auth_client.get(path)["ETag"]
+    cursor = auth_client.get("/api/v1/todos/changes").json()["cursor"]
+
+    stale = auth_client.patch(
+        path, {"reminders": [{"before": "PT5M"}]}, format="json", HTTP_IF_MATCH='"0"'
+    )
+    assert_problem(stale, 412)
+    changed = auth_client.patch(
+        path, {"reminders": [{"before": "PT5M"}]}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert changed.status_code == 200 and changed["ETag"] != etag
+    feed = auth_client.get("/api/v1/todos/changes", {"cursor": cursor}).json()
+    (change,) = [c for c in feed["changes"] if c.get("todo")]
+    assert change["todo"]["reminders"] == [{"before": "PT5M"}]
+    again = auth_client.patch(path, {"reminders": [{"before": "pt5m"}]}, format="json")
+    assert again["ETag"] == changed["ETag"]  # the same reminders: no change

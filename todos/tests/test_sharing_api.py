@@ -11,7 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import ApiToken
-from testing.helpers import assert_problem, bearer_client, run_jobs
+from testing.helpers import assert_problem, bearer_client, run_jobs, scoped_client
 from todos.lists import Invitation
 from todos.models import Todo
 
@@ -474,15 +474,6 @@ def test_the_owner_hands_the_list_to_a_member(
 
 
 # --- tokens ----------------------------------------------------------------------
-
-
-def scoped_client(user, scopes):
-    session = bearer_client(user)
-    issued = session.post(
-        "/api/v1/auth/tokens", {"name": "t", "scopes": scopes}, format="json"
-    )
-    assert issued.status_code == 201, issued.content
-    return bearer_client(token=issued.json()["token"])
 
 
 def test_sharing_needs_the_lists_share_scope(

@@ -55,15 +55,16 @@ fuzz: $(VENV)/.installed-dev
 # in PostgreSQL (BENCH_DATABASE_URL, default todoapp_bench on the local
 # server), serves them with gunicorn, drives them with wrk, times the
 # reminder scheduler's tick on the large set, prints the table and writes
-# bench/results/latest.{json,md}. About 25 minutes.
+# bench/results/latest.{json,md}, and a flame graph per scenario and scale
+# (py-spy) in bench/results/<scale>-<scenario>.svg. About 30 minutes.
 bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 	pg_isready -q -h 127.0.0.1 || pg_ctlcluster --skip-systemctl-redirect \
 		"$$(ls /etc/postgresql)" main start
 	redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes \
 		--bind 127.0.0.1 --port 6379 --save "" --appendonly no
-	$(BIN)/python -m bench.run --scale small
-	$(BIN)/python -m bench.run --scale large
+	$(BIN)/python -m bench.run --scale small --profile
+	$(BIN)/python -m bench.run --scale large --profile
 	$(BIN)/python -m bench.reminders
 	$(BIN)/python -m bench.report
 

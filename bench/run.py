@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,6 +30,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/todoapp_bench"
 CONNECTIONS = 16
 PEAK_SECONDS = 10
 MODERATE_SECONDS = 10
+PROFILE_SECONDS = 6
 MODERATE_SHARE = 0.7  # of the measured peak
 TOKENS_PER_SCENARIO = 1000
 
@@ -286,7 +288,49 @@ def prepare_etags(server, lines):
         line[4] = response.headers["ETag"]
 
 
-def run(scale, soak_seconds, only=None, env=None, tag=None):
+def profile_name(scale, tag, scenario):
+    return f"{scale}-{tag}-{scenario}" if tag else f"{scale}-{scenario}"
+
+
+def profiled(server, scenario, datafile, name):
+    """
+    The scenario at its peak again, for PROFILE_SECONDS, with py-spy sampling
+    every server process (a pass of its own: the sampler's CPU would weigh
+    on the measured ones): a flame graph, bench/results/<name>.svg, of where
+    the server's time goes. Returns its file name.
+    """
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    svg = RESULTS / f"{name}.svg"
+    sampler = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--pid",
+            str(server.master_pid),
+            "--subprocesses",
+            "--nonblocking",
+            "--duration",
+            str(PROFILE_SECONDS),
+            "--rate",
+            "250",
+            "--format",
+            "flamegraph",
+            "--output",
+            str(svg),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wrk(server, scenario, datafile, PROFILE_SECONDS)
+    _, errors = sampler.communicate(timeout=120)
+    if sampler.returncode:
+        print(f"  {scenario}: no flame graph ({errors.strip()[-200:]})")
+        return None
+    return svg.name
+
+
+def run(scale, soak_seconds, only=None, env=None, tag=None, profile=False):
     url = database_url(scale)
     print(f"== {scale}: database {dj_database_url.parse(url)['NAME']}")
     ensure_database(url)
@@ -318,6 +362,9 @@ def run(scale, soak_seconds, only=None, env=None, tag=None):
                 "peak": peak,
                 "moderate": moderate,
             }
+            if profile:
+                flame = profiled(server, name, datafile, profile_name(scale, tag, name))
+                results["scenarios"][name]["flame_graph"] = flame
             print(
                 f"  {name:<14} {peak['rps']:>8.0f} req/s"
                 f"  p50 {moderate['p50_ms']:6.2f} ms  p99 {moderate['p99_ms']:6.2f} ms"
@@ -374,13 +421,21 @@ def main():
         help="Server environment to try instead of the defaults (WEB_THREADS=2).",
     )
     parser.add_argument("--tag", help="Write results/<scale>-<tag>.json instead.")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="Also write a flame graph per scenario, results/<scale>-<name>.svg "
+        "(py-spy, during a pass of its own).",
+    )
     args = parser.parse_args()
     soak_seconds = (
         args.soak if args.soak is not None else (300 if args.scale == "large" else 0)
     )
     only = set(args.only.split(",")) if args.only else None
     env = dict(item.split("=", 1) for item in args.env)
-    run(args.scale, soak_seconds, only=only, env=env, tag=args.tag)
+    run(
+        args.scale, soak_seconds, only=only, env=env, tag=args.tag, profile=args.profile
+    )
 
 
 if __name__ == "__main__":

@@ -333,3 +333,28 @@ def test_a_reminders_change_is_a_change_of_the_todo(auth_client):
     assert change["todo"]["reminders"] == [{"before": "PT5M"}]
     again = auth_client.patch(path, {"reminders": [{"before": "pt5m"}]}, format="json")
     assert again["ETag"] == changed["ETag"]  # the same reminders: no change
+
+
+def test_a_reminder_keeps_to_local_time_across_the_dst_change(auth_client):
+    # Paris moves to summer time in the night of 30 to 31 March 2030.
+    todo = create(
+        auth_client,
+        due_date="2030-03-30",
+        due_time="09:00",
+        due_timezone="Europe/Paris",
+        recurrence="FREQ=DAILY",
+        reminders=[{"before": "PT15M"}],
+    )
+    winter = dt.datetime(2030, 3, 30, 7, 45, tzinfo=dt.UTC)
+    assert armed(todo["id"]) == [(0, winter)]
+
+    auth_client.patch(f"/api/v1/todos/{todo['id']}", {"completed": True}, format="json")
+
+    summer = dt.datetime(2030, 3, 31, 6, 45, tzinfo=dt.UTC)  # 08:45 in Paris
+    assert armed(todo["id"]) == [(0, summer)]
+    (item,) = upcoming(auth_client, until="2030-04-01T00:00:00Z")
+    assert item == {
+        "todo_id": todo["id"],
+        "fires_at": "2030-03-31T06:45:00Z",
+        "due_at": "2030-03-31T07:00:00Z",
+    }

@@ -314,7 +314,7 @@ def profiled(server, scenario, datafile, name):
             "--rate",
             "250",
             "--format",
-            "flamegraph",
+            os.environ.get("BENCH_PROFILE_FORMAT", "flamegraph"),
             "--output",
             str(svg),
         ],

@@ -432,6 +432,10 @@ def _attnames(model):
 
 
 def _has_init_listeners(model):
+    # Per row read: no receiver at all (this project connects none) is two
+    # attribute reads, where has_listeners() is two calls.
+    if not (signals.pre_init.receivers or signals.post_init.receivers):
+        return False
     return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(
         model
     )

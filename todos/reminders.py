@@ -171,6 +171,28 @@ def recipient_of(todo):
     return todo.assignee_id or todo.created_by_id or todo.owner_id
 
 
+def current_recipient(todo):
+    """
+    recipient_of(`todo`) while they still see its list, else the list's
+    owner (a creator who left it); a query only when that is someone else.
+    """
+    from todos.lists import Membership
+
+    recipient = recipient_of(todo)
+    if recipient == todo.owner_id:
+        return recipient
+    if Membership.objects.filter(list_id=todo.list_id, user_id=recipient).exists():
+        return recipient
+    return todo.owner_id
+
+
+def redirect_from(user_id, todo_list):
+    """A member leaves `todo_list`: what was armed for them goes to its owner."""
+    Reminder.objects.filter(todo__list=todo_list, recipient_id=user_id).update(
+        recipient_id=todo_list.owner_id
+    )
+
+
 class ReminderQuerySet(models.QuerySet):
     def upcoming_for(self, user, until):
         """
@@ -241,8 +263,10 @@ def rearm(todo, now=None):
     """
     now = now or timezone.now()
     wanted = firings(todo)
-    recipient = recipient_of(todo)
     armed = {row.position: row for row in Reminder.objects.filter(todo=todo)}
+    if not wanted and not armed:
+        return
+    recipient = current_recipient(todo)
     kept = {
         position
         for position, row in armed.items()
@@ -258,14 +282,8 @@ def rearm(todo, now=None):
     ]
     if redirected:
         Reminder.objects.filter(pk__in=redirected).update(recipient_id=recipient)
-    arm(
-        [
-            (todo, position, at)
-            for position, at in wanted.items()
-            if position not in kept
-        ],
-        now,
-    )
+    fresh = [(todo, n, at) for n, at in wanted.items() if n not in kept]
+    arm(fresh, now, recipient)
 
 
 def arm_new(todos, now=None):
@@ -281,13 +299,14 @@ def arm_new(todos, now=None):
     )
 
 
-def arm(firing, now):
+def arm(firing, now, recipient=None):
+    """Armed rows for (todo, position, instant)s still ahead of `now`."""
     Reminder.objects.bulk_create(
         [
             Reminder(
                 todo_id=todo.pk,
                 position=position,
-                recipient_id=recipient_of(todo),
+                recipient_id=recipient or recipient_of(todo),
                 fires_at=at,
                 next_attempt_at=at,
             )

@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from api.exceptions import CodedProblem
-from todos import ledger
+from todos import ledger, reminders
 from todos.invitation_mail import mail_invitation
 from todos.ledger import Tombstone, count_shared
 from todos.lists import INVITATION_LIFETIME, Invitation, Membership, Role
@@ -140,6 +140,7 @@ def remove(book, membership):
     for todo in assigned:
         todo.assignee_id = None
         book.save(todo, update_fields=["assignee_id"])
+    reminders.redirect_from(membership.user_id, todo_list)
     # A change of the list for those who stay: its member count moved.
     book.save_list(todo_list, update_fields=["seq", "updated_at"])
     count_shared([membership.user_id])

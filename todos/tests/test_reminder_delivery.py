@@ -120,6 +120,17 @@ def test_an_assigned_todo_reminds_its_assignee_and_a_former_member_no_more(
     theirs, fires = reminded(other_client, in_seconds=40, list=shared["id"])
     left = other_client.delete(f"/api/v1/lists/{shared['id']}/members/{other_user.pk}")
     assert left.status_code == 204, left.content
+    owners = auth_client.get("/api/v1/reminders/upcoming").json()["results"]
+    assert [item["todo_id"] for item in owners] == [theirs["id"]]
+    assert other_client.get("/api/v1/reminders/upcoming").json()["results"] == []
+    # Re-armed later (a new time), it still goes to the owner.
+    fires = now() + dt.timedelta(seconds=50)
+    auth_client.patch(
+        f"/api/v1/todos/{theirs['id']}",
+        {"reminders": [{"at": at(fires)}]},
+        format="json",
+    )
+    assert Reminder.objects.get(todo_id=theirs["id"]).recipient_id == user.pk
     a_tick_after(fires)
     assert reminded_whom(smtp) == [other_user.email, user.email]
 

@@ -103,12 +103,10 @@ def normalise(items):
         raise InvalidReminders({None: "Expected a list of reminders."})
     if len(items) > MAX_REMINDERS:  # before any per-item work
         raise InvalidReminders({None: f"At most {MAX_REMINDERS} reminders."})
-    stored, errors = [], {}
+    stored, seen, errors = [], [], {}
     for position, item in enumerate(items):
         if not isinstance(item, dict) or len(item) != 1 or item.keys() - KINDS:
-            errors[position] = (
-                'Each reminder is {"before": duration} or {"at": instant}.'
-            )
+            errors[position] = SHAPE
             continue
         ((kind, value),) = item.items()
         try:
@@ -116,8 +114,11 @@ def normalise(items):
         except ValueError as exc:
             errors[position] = {kind: str(exc)}
             continue
-        if reminder in stored:
+        # The same moment twice (PT60M and PT1H alike) would mail twice.
+        same = {kind: parse_before(value) if kind == "before" else reminder[kind]}
+        if same in seen:
             errors[position] = "The same reminder twice."
+        seen.append(same)
         stored.append(reminder)
     if errors:
         raise InvalidReminders(errors)

@@ -86,6 +86,11 @@ def test_a_todo_has_no_reminders_unless_given(auth_client):
         ([{"before": "PT5M"}, {"at": "2026-12-03T08:00:00"}], "reminders.1.at"),
         ([{"before": "PT5M"}, {"at": "tomorrow"}], "reminders.1.at"),
         ([{"before": "PT5M"}, {"before": "pt5m"}], "reminders.1"),
+        ([{"before": "PT1H"}, {"before": "PT60M"}], "reminders.1"),
+        (
+            [{"at": "2030-01-01T09:00:00+01:00"}, {"at": "2030-01-01T08:00:00Z"}],
+            "reminders.1",
+        ),
         ([{"before": "PT5M", "at": "2026-12-03T08:00:00Z"}], "reminders.0"),
         ([{"after": "PT5M"}], "reminders.0"),
         (["PT5M"], "reminders.0"),

@@ -309,6 +309,7 @@ def profiled(server, scenario, datafile, name):
             str(server.master_pid),
             "--subprocesses",
             "--nonblocking",
+            *os.environ.get("BENCH_PROFILE_ARGS", "").split(),
             "--duration",
             str(PROFILE_SECONDS),
             "--rate",

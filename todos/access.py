@@ -25,9 +25,15 @@ def member_list_ids(user):
 
 def seen_by(queryset, user, list_field="list"):
     """The rows of `queryset` (with `owner` and `list_field`) `user` sees."""
-    if not shares(user):
-        return queryset.filter(owner=user)
-    return queryset.filter(**{f"{list_field}__in": member_list_ids(user)})
+    return seen_by_id(queryset, user.pk, shares(user), list_field)
+
+
+def seen_by_id(queryset, user_id, shares, list_field="list"):
+    """seen_by() for a user known by id and whether they share (api.compiled)."""
+    if not shares:
+        return queryset.filter(owner_id=user_id)
+    lists = Membership.objects.filter(user_id=user_id).values("list_id")
+    return queryset.filter(**{f"{list_field}__in": lists})
 
 
 def owners_of_lists(user, list_ids):

@@ -1,5 +1,6 @@
 from contextlib import contextmanager
 
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -132,7 +133,14 @@ class TodoViewSet(viewsets.ModelViewSet):
         return not names_lists and may_have
 
     def get_object(self):
-        todo = super().get_object()
+        # GenericAPIView.get_object() as it would find the todo, through a
+        # query compiled once (Todo.objects.seen_one).
+        pk = self.kwargs["pk"]
+        is_id = pk.isascii() and pk.isdigit() and len(pk) <= 18
+        todo = Todo.objects.seen_one(self.request.user, pk) if is_id else None
+        if todo is None:
+            raise Http404("No Todo matches the given query.")
+        self.check_object_permissions(self.request, todo)
         if self.request.method in ("PUT", "PATCH", "DELETE") or self.action == "move":
             placement.require_editor(self.request.user, todo)
             require_if_match(self.request, todo_etag(todo))
@@ -191,8 +199,9 @@ class TodoViewSet(viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         def answer(todos):
             if not self.filtered and not self.hides_archived:
+                # for_user() as it is, the most asked page: the fast way.
                 total = SyncState.objects.of(request.user).todos
-                todos = todos.with_known_count(total)
+                todos = Todo.objects.own_newest_first(request.user, total)
             page = self.paginate_queryset(todos)
             return self.get_paginated_response(
                 self.get_serializer(page, many=True).data

@@ -1,0 +1,106 @@
+"""
+Querysets compiled once per shape and run many times with new ids.
+
+Django builds a queryset and compiles its SQL on every evaluation. For a page
+of todos that cost more CPU than running the query and making its rows into
+todos: SQLCompiler.as_sql() alone was 21% of a list request's Python time
+(`python -m bench.run --only list --profile` with `BENCH_PROFILE_ARGS=--gil`;
+README, Performance). Django has no cache of compiled queries, so this is
+one: a Plan compiles a queryset built with placeholder ids (Plan.arg(n))
+once, notes where they landed among the SQL's parameters, and from then on
+only puts the request's ids there and appends the slice. Its rows become
+instances as Django's ModelIterable makes them: the database's converters,
+then Model.from_db().
+
+For querysets whose SQL depends on nothing but their shape and those ids
+(no expression evaluated per request, no select_related(), no annotations);
+a caller's test pins each of its plans to the ORM's own answer.
+"""
+
+from django.db import connections
+
+# Placeholder ids: far above any id or constant of this project, below 2**63
+# so every database takes them.
+_PLACEHOLDER_BASE = 7_000_000_000_000_000_000
+
+
+class Plan:
+    def __init__(self, queryset):
+        model = queryset.model
+        compiler = queryset.query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+        attnames = [column.target.attname for column, _, _ in compiler.select]
+        if attnames != [field.attname for field in model._meta.concrete_fields]:
+            raise ValueError("A plan reads whole rows of its model, nothing else.")
+        self.model = model
+        self.alias = queryset.db
+        self.sql = sql
+        self.params = list(params)
+        self.slots = [
+            (index, value - _PLACEHOLDER_BASE)
+            for index, value in enumerate(self.params)
+            if type(value) is int and value >= _PLACEHOLDER_BASE
+        ]
+        self.attnames = attnames
+        self.converters = [
+            (position, functions, column)
+            for position, (functions, column) in compiler.get_converters(
+                [column for column, _, _ in compiler.select]
+            ).items()
+        ]
+
+    @staticmethod
+    def arg(number):
+        """The placeholder of the plan's `number`th id (from 0)."""
+        return _PLACEHOLDER_BASE + number
+
+    def sql_for(self, low=0, high=None):
+        """The SQL of the rows [low:high], as the ORM would slice it."""
+        if not low and high is None:
+            return self.sql
+        ops = connections[self.alias].ops
+        return f"{self.sql} {ops.limit_offset_sql(low, high)}"
+
+    def params_for(self, *ids):
+        """The SQL's parameters, with these ids in the placeholders' places."""
+        params = self.params.copy()
+        for index, number in self.slots:
+            params[index] = int(ids[number])
+        return params
+
+    def fetch(self, *ids, low=0, high=None):
+        """The instances of rows [low:high] for these ids, in the query's order."""
+        connection = connections[self.alias]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql_for(low, high), self.params_for(*ids))
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = [self._convert(list(row), connection) for row in rows]
+        from_db, alias, attnames = self.model.from_db, self.alias, self.attnames
+        return [from_db(alias, attnames, row) for row in rows]
+
+    def _convert(self, row, connection):
+        for position, functions, column in self.converters:
+            value = row[position]
+            for convert in functions:
+                value = convert(value, column, connection)
+            row[position] = value
+        return row
+
+
+class Slices:
+    """
+    A plan's rows as a Django Paginator takes them: count() known (no
+    query), and each slice, a page, one run of the plan.
+    """
+
+    def __init__(self, plan, ids, count):
+        self.plan, self.ids, self._count = plan, ids, count
+
+    def count(self):
+        return self._count
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("Slices take a slice without a step.")
+        return self.plan.fetch(*self.ids, low=index.start or 0, high=index.stop)

@@ -1,0 +1,98 @@
+"""
+The reads compiled once (api.compiled) give what the ORM gives: the same SQL
+and the same todos, for each shape they are compiled in.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+
+from todos import ledger, sharing
+from todos.lists import Invitation, TodoList
+from todos.models import Todo, _own_newest_first, _seen_one
+
+pytestmark = pytest.mark.django_db
+
+
+def state_of(todo):
+    return {key: value for key, value in todo.__dict__.items() if key != "_state"}
+
+
+def states(todos):
+    return [state_of(todo) for todo in todos]
+
+
+@pytest.fixture
+def varied_todos(make_todo, user, other_user):
+    """Todos with every kind of column filled, and someone else's."""
+    groceries = TodoList.objects.create(owner=user, name="Groceries")
+    parent = make_todo(title="parent", tags=["a", "b"], priority=3)
+    make_todo(title="child", parent=parent, completed=True, description="")
+    make_todo(
+        title="timed",
+        list=groceries,
+        due_date=dt.date(2030, 3, 30),
+        due_time=dt.time(9, 15),
+        due_timezone="Europe/Paris",
+        reminders=[{"before": "PT15M"}],
+    )
+    make_todo(title="weekly", due_date=dt.date(2030, 1, 2), recurrence="FREQ=WEEKLY")
+    for index in range(6):
+        make_todo(title=f"plain {index}")
+    make_todo(owner=other_user, title="not theirs")
+    return groceries
+
+
+def share(todo_list, member):
+    with ledger.writing(todo_list.owner_id) as book:
+        invitation = sharing.invite(
+            book, todo_list, member.email, "editor", todo_list.owner, "http://x"
+        )
+    sharing.accept(member, Invitation.objects.get(pk=invitation.pk))
+
+
+@pytest.mark.parametrize(("low", "high"), [(0, 20), (0, 3), (3, 6), (9, 12)])
+def test_a_page_of_ones_own_todos_is_the_orms_page(varied_todos, user, low, high):
+    general = Todo.objects.for_user(user)[low:high]
+    plan = _own_newest_first(connection.alias)
+
+    sql, params = general.query.sql_with_params()
+    assert (plan.sql_for(low, high), plan.params_for(user.pk)) == (sql, list(params))
+    fast = Todo.objects.own_newest_first(user, count=11)[low:high]
+    assert [todo.title for todo in fast] == [todo.title for todo in general]
+    assert states(fast) == states(general)
+    assert "not theirs" not in [todo.title for todo in fast]
+
+
+def test_the_page_counts_what_it_is_told(user):
+    assert Todo.objects.own_newest_first(user, count=7).count() == 7
+
+
+@pytest.mark.parametrize("shares", [False, True])
+def test_one_todo_is_the_one_the_orm_gets(
+    varied_todos, user, other_user, make_todo, shares
+):
+    if shares:
+        share(varied_todos, other_user)
+    seen = Todo.objects.for_user(other_user)
+    plan = _seen_one(connection.alias, shares)
+    some = Todo.objects.order_by("pk").first()
+    sql, params = seen.filter(pk=some.pk).order_by().query.sql_with_params()
+    assert (plan.sql_for(), plan.params_for(other_user.pk, some.pk)) == (
+        sql,
+        list(params),
+    )
+
+    for todo in Todo.objects.all():
+        general = seen.filter(pk=todo.pk).first()
+        fast = Todo.objects.seen_one(other_user, todo.pk)
+        assert (fast and state_of(fast)) == (general and state_of(general))
+    assert Todo.objects.seen_one(other_user, 2**62) is None
+    # Their own todo, and with sharing the list's: nothing else.
+    visible = {todo.title for todo in Todo.objects.all()} - {
+        todo.title
+        for todo in Todo.objects.all()
+        if Todo.objects.seen_one(other_user, todo.pk) is None
+    }
+    assert visible == ({"not theirs", "timed"} if shares else {"not theirs"})

@@ -1,3 +1,4 @@
+import functools
 from contextlib import contextmanager
 
 from django.http import Http404
@@ -187,8 +188,11 @@ class TodoViewSet(viewsets.ModelViewSet):
         `answer(todos)` behind an ETag of the user's latest change: a match
         costs no query beyond authentication. The query parameters are checked
         first: a request that would be a 400 is one whatever its preconditions.
+        `todos()` builds the filtered queryset, only if the answer needs it.
         """
-        todos = self.filter_queryset(self.get_queryset())  # 400 on bad filters
+        todos = functools.cache(lambda: self.filter_queryset(self.get_queryset()))
+        if self.filtered:
+            todos()  # 400 on bad filters
         if self.paginator is not None:
             self.paginator.check_params(request)  # 400 on a bad page or size
         etag = collection_etag(request)
@@ -201,8 +205,11 @@ class TodoViewSet(viewsets.ModelViewSet):
             if not self.filtered and not self.hides_archived:
                 # for_user() as it is, the most asked page: the fast way.
                 total = SyncState.objects.of(request.user).todos
-                todos = Todo.objects.own_newest_first(request.user, total)
-            page = self.paginate_queryset(todos)
+                page = self.paginate_queryset(
+                    Todo.objects.own_newest_first(request.user, total)
+                )
+            else:
+                page = self.paginate_queryset(todos())
             return self.get_paginated_response(
                 self.get_serializer(page, many=True).data
             )
@@ -220,7 +227,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         def answer(todos):
             today = request.user.today()
             if self.filtered:
-                return Response(todos.stats(today=today, zone=request.user.zoneinfo))
+                return Response(todos().stats(today=today, zone=request.user.zoneinfo))
             # All of the user's todos: the maintained summary, one small query.
             hidden = self.hides_archived
             return Response(summary.stats_of(request.user, today, hidden))
@@ -248,7 +255,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         days = whole_number(request.query_params, "days", default=30, maximum=366)
 
         def answer(todos):
-            return Response(daily.counts(request.user, todos, days))
+            return Response(daily.counts(request.user, todos(), days))
 
         return self._collection(request, answer)
 

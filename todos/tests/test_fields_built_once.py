@@ -1,0 +1,23 @@
+"""A todo serializer's fields, built once per class, are the ones DRF builds."""
+
+from rest_framework import serializers
+
+from todos.serializers import TodoSerializer
+
+
+def drfs_own_fields():
+    serializer = TodoSerializer()
+    built = serializers.ModelSerializer.get_fields(serializer)
+    return {name: repr(field) for name, field in built.items()}
+
+
+def test_the_fields_are_drfs_own_each_bound_to_its_serializer():
+    first, second = TodoSerializer(), TodoSerializer()
+
+    assert {name: repr(field) for name, field in first.fields.items()} == (
+        drfs_own_fields()
+    )
+    for name, field in first.fields.items():
+        assert field.parent is first and field.field_name == name
+        assert second.fields[name] is not field
+        assert second.fields[name].parent is second

@@ -12,12 +12,14 @@ only puts the request's ids there and appends the slice. Its rows become
 instances as Django's ModelIterable makes them: the database's converters,
 then Model.from_db().
 
-For querysets whose SQL depends on nothing but their shape and those ids
-(no expression evaluated per request, no select_related(), no annotations);
+For querysets of whole rows, or of values_list(), whose SQL depends on
+nothing but their shape and those ids (no expression evaluated per request,
+no select_related(), no annotations);
 a caller's test pins each of its plans to the ORM's own answer.
 """
 
 from django.db import connections
+from django.db.models.query import ModelIterable, ValuesListIterable
 
 # Placeholder ids: far above any id or constant of this project, below 2**63
 # so every database takes them.
@@ -29,9 +31,14 @@ class Plan:
         model = queryset.model
         compiler = queryset.query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
+        # Instances, or the tuples of values_list().
+        self.instances = issubclass(queryset._iterable_class, ModelIterable)
         attnames = [column.target.attname for column, _, _ in compiler.select]
-        if attnames != [field.attname for field in model._meta.concrete_fields]:
-            raise ValueError("A plan reads whole rows of its model, nothing else.")
+        whole = [field.attname for field in model._meta.concrete_fields]
+        if self.instances and attnames != whole:
+            raise ValueError("A plan reads whole rows of its model, or values_list().")
+        if not self.instances and queryset._iterable_class is not ValuesListIterable:
+            raise ValueError("A plan reads whole rows of its model, or values_list().")
         self.model = model
         self.alias = queryset.db
         self.sql = sql
@@ -69,13 +76,18 @@ class Plan:
         return params
 
     def fetch(self, *ids, low=0, high=None):
-        """The instances of rows [low:high] for these ids, in the query's order."""
+        """
+        The instances (or values_list() tuples) of rows [low:high] for these
+        ids, in the query's order.
+        """
         connection = connections[self.alias]
         with connection.cursor() as cursor:
             cursor.execute(self.sql_for(low, high), self.params_for(*ids))
             rows = cursor.fetchall()
         if self.converters:
             rows = [self._convert(list(row), connection) for row in rows]
+        if not self.instances:
+            return [tuple(row) for row in rows]
         from_db, alias, attnames = self.model.from_db, self.alias, self.attnames
         return [from_db(alias, attnames, row) for row in rows]
 

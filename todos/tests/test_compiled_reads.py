@@ -8,9 +8,11 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from todos import ledger, sharing
+from todos import access, ledger, sharing
+from todos.ledger import TodoStat
 from todos.lists import Invitation, TodoList
 from todos.models import Todo, _own_newest_first, _seen_one
+from todos.summary import _summary_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +98,23 @@ def test_one_todo_is_the_one_the_orm_gets(
         if Todo.objects.seen_one(other_user, todo.pk) is None
     }
     assert visible == ({"not theirs", "timed"} if shares else {"not theirs"})
+
+
+@pytest.mark.parametrize("hide_archived", [False, True])
+@pytest.mark.parametrize("shares", [False, True])
+def test_the_summary_rows_are_the_orms(
+    varied_todos, user, other_user, shares, hide_archived
+):
+    if shares:
+        share(varied_todos, other_user)
+    rows = access.seen_by(TodoStat.objects.filter(n__gt=0), other_user)
+    if hide_archived:
+        rows = rows.filter(list__archived=False)
+    rows = rows.values_list("dimension", "value", "completed", "n")
+    plan = _summary_rows(connection.alias, shares, hide_archived)
+
+    sql, params = rows.query.sql_with_params()
+    assert (plan.sql_for(), plan.params_for(other_user.pk)) == (sql, list(params))
+    assert sorted(plan.fetch(other_user.pk)) == sorted(rows)
+    # The shared list's timed todo counts for them only when they share it.
+    assert any(row[0] == "timed" for row in rows) == shares

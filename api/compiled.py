@@ -32,12 +32,13 @@ class Plan:
         compiler = queryset.query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
         # Instances, or the tuples of values_list().
-        self.instances = issubclass(queryset._iterable_class, ModelIterable)
+        self.instances = queryset._iterable_class is ModelIterable
         attnames = [column.target.attname for column, _, _ in compiler.select]
         whole = [field.attname for field in model._meta.concrete_fields]
-        if self.instances and attnames != whole:
-            raise ValueError("A plan reads whole rows of its model, or values_list().")
-        if not self.instances and queryset._iterable_class is not ValuesListIterable:
+        if not (
+            (self.instances and attnames == whole)
+            or queryset._iterable_class is ValuesListIterable
+        ):
             raise ValueError("A plan reads whole rows of its model, or values_list().")
         self.model = model
         self.alias = queryset.db

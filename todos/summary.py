@@ -153,7 +153,8 @@ def _summary_rows(alias, shares, hide_archived):
     """
     The summary rows a user sees (stats_of()), compiled once per shape
     (api.compiled): building and compiling it through the ORM was a fifth
-    of a stats request's Python calls (3,998 of them; 3,112 with the plan). todos/tests/test_compiled_reads.py holds it to the ORM.
+    of a stats request's Python calls (3,998 of them; 3,112 with the plan).
+    todos/tests/test_compiled_reads.py holds it to the ORM.
     """
     stats = TodoStat.objects.using(alias).filter(n__gt=0)
     rows = access.seen_by_id(stats, Plan.arg(0), shares)

@@ -12,7 +12,7 @@ from rest_framework.reverse import reverse
 from api.conditional import not_modified, require_if_match
 from api.exceptions import CodedProblem
 from api.idempotency import idempotent
-from api.params import whole_number
+from api.params import path_id, whole_number
 from api.schema import (
     IDEMPOTENCY_KEY,
     IF_MATCH,
@@ -136,9 +136,8 @@ class TodoViewSet(viewsets.ModelViewSet):
     def get_object(self):
         # GenericAPIView.get_object() as it would find the todo, through a
         # query compiled once (Todo.objects.seen_one).
-        pk = self.kwargs["pk"]
-        is_id = pk.isascii() and pk.isdigit() and len(pk) <= 18
-        todo = Todo.objects.seen_one(self.request.user, pk) if is_id else None
+        pk = path_id(self.kwargs["pk"], "Todo")  # 404 for what cannot be an id
+        todo = Todo.objects.seen_one(self.request.user, pk)
         if todo is None:
             raise Http404("No Todo matches the given query.")
         self.check_object_permissions(self.request, todo)

@@ -19,7 +19,7 @@ def shares(user):
 
 
 def member_list_ids(user):
-    """A subquery of the ids of the lists `user` is a member of."""
+    """A subquery of the ids of the lists `user` (or an id) is a member of."""
     return Membership.objects.filter(user=user).values("list_id")
 
 
@@ -32,8 +32,7 @@ def seen_by_id(queryset, user_id, shares, list_field="list"):
     """seen_by() for a user known by id and whether they share (api.compiled)."""
     if not shares:
         return queryset.filter(owner_id=user_id)
-    lists = Membership.objects.filter(user_id=user_id).values("list_id")
-    return queryset.filter(**{f"{list_field}__in": lists})
+    return queryset.filter(**{f"{list_field}__in": member_list_ids(user_id)})
 
 
 def owners_of_lists(user, list_ids):

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 import requests
+from urllib3.util.retry import Retry
 
 from testing.servers import (
     LiveServer,
@@ -99,6 +100,12 @@ def test_killed_worker_is_replaced_and_requests_keep_succeeding(database):
         # every connection made once it is gone is served.
         wait_until(lambda: victim not in server.worker_pids(), 15, what="worker gone")
         client.headers["Connection"] = "close"
+        # While its replacement starts listening, the kernel can refuse a
+        # connection (a socket of the SO_REUSEPORT group not yet listening):
+        # nothing was sent, so a client or balancer retries the connect,
+        # never a request that reached the server (read=0).
+        retrying = Retry(connect=5, read=0, status=0, other=0, backoff_factor=0.1)
+        client.mount("http://", requests.adapters.HTTPAdapter(max_retries=retrying))
         statuses = [
             client.get(f"{server.api}/todos", timeout=10).status_code for _ in range(20)
         ]

@@ -205,8 +205,8 @@ def issue_tokens(population, count):
 class Server(LiveServer):
     """The project's server with its configuration and worker count, as deployed."""
 
-    def __init__(self, url, **env):
-        super().__init__(env=server_env(url, **env), workers=None)
+    def __init__(self, url, server="granian", **env):
+        super().__init__(env=server_env(url, **env), workers=None, server=server)
 
     def __enter__(self):
         return self.start(timeout=60)
@@ -331,7 +331,15 @@ def profiled(server, scenario, datafile, name):
     return svg.name
 
 
-def run(scale, soak_seconds, only=None, env=None, tag=None, profile=False):
+def run(
+    scale,
+    soak_seconds,
+    only=None,
+    env=None,
+    tag=None,
+    profile=False,
+    serve_with="granian",
+):
     url = database_url(scale)
     print(f"== {scale}: database {dj_database_url.parse(url)['NAME']}")
     ensure_database(url)
@@ -347,7 +355,8 @@ def run(scale, soak_seconds, only=None, env=None, tag=None, profile=False):
     results = {"scale": scale, "connections": CONNECTIONS, "scenarios": {}}
     workdir = Path(tempfile.mkdtemp(prefix="todoapp-bench-"))
     results["env"] = env or {}
-    with Server(url, **(env or {})) as server:
+    results["server"] = serve_with
+    with Server(url, serve_with, **(env or {})) as server:
         for name, (population, description) in SCENARIOS.items():
             if only and name not in only:
                 continue
@@ -421,6 +430,13 @@ def main():
         metavar="NAME=VALUE",
         help="Server environment to try instead of the defaults (WEB_THREADS=2).",
     )
+    parser.add_argument(
+        "--server",
+        choices=["granian", "gunicorn"],
+        default="granian",
+        help="Serve with `python -m todoapp.serve` (Granian, as deployed) or "
+        "gunicorn and gunicorn.conf.py, to compare the two.",
+    )
     parser.add_argument("--tag", help="Write results/<scale>-<tag>.json instead.")
     parser.add_argument(
         "--profile",
@@ -435,7 +451,13 @@ def main():
     only = set(args.only.split(",")) if args.only else None
     env = dict(item.split("=", 1) for item in args.env)
     run(
-        args.scale, soak_seconds, only=only, env=env, tag=args.tag, profile=args.profile
+        args.scale,
+        soak_seconds,
+        only=only,
+        env=env,
+        tag=args.tag,
+        profile=args.profile,
+        serve_with=args.server,
     )
 
 

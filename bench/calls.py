@@ -5,7 +5,7 @@ The load benchmark's CPU figures move by ±20% from run to run on a shared
 machine; the number of Python function calls a request makes does not. This
 serves the scenarios' requests to the deployed WSGI application (production
 settings and middleware, Redis, PostgreSQL with the small benchmark data
-set, which `bench.run --scale small` seeds) straight from this process, no
+set in a database of its own) straight from this process, no
 server in between, and prints per scenario the median over `--requests`
 requests of typical users: the Python calls (cProfile), the queries, and
 the CPU time of the thread (a second pass without the profiler; only as
@@ -27,7 +27,7 @@ import sys
 import time
 from contextlib import contextmanager
 
-from bench.run import database_url, issue_tokens, server_env
+from bench.run import database_url, ensure_database, issue_tokens, server_env
 
 SCENARIOS = [
     "list",
@@ -45,8 +45,14 @@ WARM_UP = 5
 
 
 def setup_django():
-    """Django in this process as the server runs it, minus bench.settings."""
-    env = server_env(database_url("small"))
+    """
+    Django in this process as the server runs it, minus bench.settings, on a
+    database of its own with the small data set (bench.run empties the
+    sessions of its own database as it starts).
+    """
+    url = database_url("small") + "_calls"
+    ensure_database(url)
+    env = server_env(url)
     env["DJANGO_SETTINGS_MODULE"] = "todoapp.settings"
     env["DB_STATEMENT_TIMEOUT"] = "0"
     os.environ.clear()
@@ -54,6 +60,9 @@ def setup_django():
     import django
 
     django.setup()
+    from bench.seed import seed
+
+    seed("small")
 
 
 def request_of(scenario, user, rng):
@@ -200,10 +209,12 @@ def main():
     from todoapp.wsgi import application
 
     scenarios = args.only.split(",") if args.only else SCENARIOS
-    populations = {"lists": "lists"}
+    populations = {"lists": "lists", "changes": "power"}
     print(f"{'scenario':<14} {'calls':>8} {'queries':>8} {'CPU ms':>8}")
     for scenario in scenarios:
-        users = issue_tokens(populations.get(scenario, "typical"), args.users)
+        # The same users every run (issue_tokens() picks at random).
+        everyone = issue_tokens(populations.get(scenario, "typical"), 100_000)
+        users = sorted(everyone, key=lambda line: line[1])[: args.users]
         if scenario == "list_304":
             for user in users:
                 user[4] = _etag_of(application, user[0])

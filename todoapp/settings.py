@@ -7,7 +7,6 @@ project folder feeds the environment (real variables win over it);
 DJANGO_ENV_FILE names another file, or none when empty (the tests do that).
 """
 
-import logging
 import os
 import re
 import urllib.parse
@@ -149,7 +148,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_structlog",
     "api",
     "accounts",
     "todos",
@@ -159,7 +157,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django_structlog.middlewares.RequestMiddleware",
+    "api.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "api.csp.PageCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -219,6 +217,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, reading timestamps with psycopg's C loader.
+    DATABASES["default"]["ENGINE"] = "api.postgresql"
     # Fail fast when the server is unreachable, so requests answer 503 instead
     # of hanging (psycopg otherwise waits for the OS TCP timeout).
     options = DATABASES["default"].setdefault("OPTIONS", {})
@@ -525,8 +525,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging -----------------------------------------------------------------
 
-# One JSON line per request on stdout (django_structlog's `request_finished`,
-# extended by api.request_log), and JSON for every other log record too.
+# One JSON line per request on stdout (api.request_log's `request_finished`),
+# and JSON for every other log record too.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").strip().upper()
 
 LOGGING = {
@@ -534,7 +534,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "json": {
-            "()": structlog.stdlib.ProcessorFormatter,
+            "()": "api.request_log.JsonFormatter",
             "processor": structlog.processors.JSONRenderer(),
             "foreign_pre_chain": [
                 structlog.contextvars.merge_contextvars,
@@ -545,18 +545,16 @@ LOGGING = {
             ],
         },
     },
-    "filters": {"one_line_per_request": {"()": "api.request_log.OneLinePerRequest"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": "json",
-            "filters": ["one_line_per_request"],
         },
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
-        # django_structlog already logs every request; Django's request
+        # api.request_log already logs every request; Django's request
         # logger would log each 4xx/5xx a second time.
         "django.request": {"level": "CRITICAL"},
         "django.server": {"level": "CRITICAL"},
@@ -579,11 +577,3 @@ structlog.configure(
     logger_factory=structlog.stdlib.LoggerFactory(),
     cache_logger_on_first_use=True,
 )
-
-# The `request_started` line is for debugging; at INFO a request is one line.
-DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
-DJANGO_STRUCTLOG_STATUS_4XX_LOG_LEVEL = logging.INFO
-# A valid upstream X-Request-ID is adopted by api.request_log instead.
-DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = False
-# The address comes from accounts.client_ip (forged X-Forwarded-For ignored).
-DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False

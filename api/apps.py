@@ -14,9 +14,6 @@ class ApiConfig(AppConfig):
     label = "todoapp"
     verbose_name = "API"
 
-    def ready(self):
-        from . import request_log  # noqa: F401  (connects its receivers)
-
     def prune(self):
         from api import idempotency
 

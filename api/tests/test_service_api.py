@@ -8,6 +8,9 @@ import sys
 
 import pytest
 from django.conf import settings as django_settings
+from django.http import HttpResponse
+from django.urls import path as route
+from rest_framework.test import APIClient
 
 from testing.helpers import assert_problem
 
@@ -147,6 +150,71 @@ def test_request_is_logged_as_one_json_line_with_request_id(
     assert entry["status"] == 200
     assert entry["duration_ms"] >= 0
     assert entry["user_id"] == user.pk
+
+
+def test_unhandled_error_is_logged_as_one_failed_line_with_its_traceback(
+    settings, log_output
+):
+    settings.ROOT_URLCONF = "api.tests.test_errors_api"
+    client = APIClient(raise_request_exception=False)
+
+    response = client.get("/api/v1/boom?token=the-secret-of-a-link")
+
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines() if line]
+    mine = [
+        line for line in lines if line.get("request_id") == response["X-Request-ID"]
+    ]
+    assert [line["event"] for line in mine] == ["request_failed"]
+    assert mine[0]["status"] == 500 and mine[0]["level"] == "error"
+    assert "RuntimeError: secret internals" in mine[0]["exception"]
+    assert "the-secret-of-a-link" not in log_output.getvalue()
+
+
+def test_a_404_is_logged_as_a_finished_request(auth_client, log_output):
+    response = auth_client.get("/api/v1/todos/123456")
+
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines() if line]
+    mine = [
+        line for line in lines if line.get("request_id") == response["X-Request-ID"]
+    ]
+    assert [(line["event"], line["status"]) for line in mine] == [
+        ("request_finished", 404)
+    ]
+    assert mine[0]["level"] == "info" and "exception" not in mine[0]
+
+
+def logs_a_warning(request):
+    logging.getLogger("todoapp.somewhere").warning("something to see")
+    return HttpResponse("ok")
+
+
+urlpatterns = [route("warns", logs_a_warning)]
+
+
+@pytest.mark.urls(__name__)
+def test_a_log_line_written_during_a_request_carries_its_request_id(client, log_output):
+    response = client.get("/warns", HTTP_X_REQUEST_ID="lb-77")
+
+    lines = [json.loads(line) for line in log_output.getvalue().splitlines() if line]
+    assert response["X-Request-ID"] == "lb-77"
+    assert [(line["event"], line["request_id"]) for line in lines] == [
+        ("something to see", "lb-77"),
+        ("request_finished", "lb-77"),
+    ]
+    assert lines[0]["level"] == "warning"
+    assert lines[0]["logger"] == "todoapp.somewhere"
+
+
+def test_the_request_log_does_not_look_up_a_user_nobody_asked_for(
+    client, user, django_assert_num_queries, log_output
+):
+    client.force_login(user)
+
+    with django_assert_num_queries(0):
+        client.get("/static/todoapp/site.css")
+
+    (line,) = [json.loads(line) for line in log_output.getvalue().splitlines() if line]
+    assert line["user_id"] is None
 
 
 def test_request_id_from_upstream_is_adopted_when_well_formed(api_client):

@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from api.filtersets import CopiedShallow, FormBuiltOnce
 from todos.models import Todo
 from todos.serializers import TAG_SCHEMA
 from todos.tags import MAX_TAGS, normalise_tags
@@ -63,19 +64,19 @@ class QueryBooleanField(forms.Field):
 
 
 @extend_schema_field(OpenApiTypes.BOOL)
-class BooleanFilter(django_filters.Filter):
+class BooleanFilter(CopiedShallow, django_filters.Filter):
     field_class = QueryBooleanField
 
 
 @extend_schema_field(
     {"type": "array", "items": {"type": "string", "enum": Todo.Priority.labels}}
 )
-class PriorityFilter(django_filters.Filter):
+class PriorityFilter(CopiedShallow, django_filters.Filter):
     field_class = PriorityListField
 
 
 @extend_schema_field({"type": "array", "items": TAG_SCHEMA, "maxItems": MAX_TAGS})
-class TagFilter(django_filters.Filter):
+class TagFilter(CopiedShallow, django_filters.Filter):
     field_class = TagListField
 
 
@@ -107,7 +108,7 @@ class IdListField(forms.Field):
 @extend_schema_field(
     {"type": "array", "items": {"type": "integer", "minimum": 1}, "maxItems": MAX_IDS}
 )
-class IdListFilter(django_filters.Filter):
+class IdListFilter(CopiedShallow, django_filters.Filter):
     field_class = IdListField
 
 
@@ -130,7 +131,7 @@ class IdOrWordField(forms.Field):
         )
 
 
-class IdOrWordFilter(django_filters.Filter):
+class IdOrWordFilter(CopiedShallow, django_filters.Filter):
     field_class = IdOrWordField
     words = ()
 
@@ -198,7 +199,7 @@ class OrderingListField(forms.Field):
         "maxItems": len(ORDERING_FIELDS),
     }
 )
-class TodoOrderingFilter(django_filters.Filter):
+class TodoOrderingFilter(CopiedShallow, django_filters.Filter):
     """
     Orders by the given keys (`ordering=priority&ordering=-due_date`, or the
     same comma-separated), then by the default order (newest first, ties by
@@ -247,14 +248,18 @@ MAX_SEARCH_LENGTH = 200
 
 
 @extend_schema_field({"type": "string", "maxLength": MAX_SEARCH_LENGTH})
-class SearchFilter(django_filters.CharFilter):
+class SearchFilter(CopiedShallow, django_filters.CharFilter):
     """Text to look for (its length bounds the work of one search)."""
 
 
 ISO_DATE = ["%Y-%m-%d"]
 
 
-class TodoFilter(django_filters.FilterSet):
+class DateFilter(CopiedShallow, django_filters.DateFilter):
+    """django-filter's, copied shallowly per request (api.filtersets)."""
+
+
+class TodoFilter(FormBuiltOnce, django_filters.FilterSet):
     completed = BooleanFilter(
         field_name="completed", help_text="Completed (true) or not."
     )
@@ -274,13 +279,13 @@ class TodoFilter(django_filters.FilterSet):
         help_text="One or more tags; a todo must carry all of them "
         "(`tag=a&tag=b` or `tag=a,b`).",
     )
-    due_after = django_filters.DateFilter(
+    due_after = DateFilter(
         field_name="due_date",
         lookup_expr="gte",
         input_formats=ISO_DATE,
         help_text="Due on or after this date (YYYY-MM-DD).",
     )
-    due_before = django_filters.DateFilter(
+    due_before = DateFilter(
         field_name="due_date",
         lookup_expr="lte",
         input_formats=ISO_DATE,
@@ -377,11 +382,11 @@ class InstantField(forms.Field):
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
-class InstantFilter(django_filters.Filter):
+class InstantFilter(CopiedShallow, django_filters.Filter):
     field_class = InstantField
 
 
-class CompletionFilter(django_filters.FilterSet):
+class CompletionFilter(FormBuiltOnce, django_filters.FilterSet):
     """GET todos/completions: a span of time, and lists."""
 
     since = InstantFilter(

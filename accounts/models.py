@@ -15,6 +15,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.timezone import now
 
+from api.rows import ReadWithoutInit
+
 
 @functools.cache
 def _timezone_names():
@@ -55,7 +57,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **extra_fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(ReadWithoutInit, AbstractBaseUser, PermissionsMixin):
     """An account; the email address is the login."""
 
     email = models.EmailField(unique=True)
@@ -157,7 +159,7 @@ class SessionQuerySet(models.QuerySet):
         return self.filter(user=user)
 
 
-class Session(models.Model):
+class Session(ReadWithoutInit, models.Model):
     """
     A server-side sign-in session (see accounts.sessions).
 

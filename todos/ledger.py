@@ -28,6 +28,7 @@ from django.db.models.deletion import Collector
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from api.rows import ReadWithoutInit
 from todos import due, ordering, recurrence, reminders
 from todos.priority import Priority
 from todos.tags import MAX_TAG_LENGTH
@@ -85,7 +86,7 @@ class SyncStateManager(models.Manager):
             return self.model(user=user)
 
 
-class SyncState(models.Model):
+class SyncState(ReadWithoutInit, models.Model):
     """
     Per user: the number of the latest change to their todos (`seq`); the
     newest change number whose tombstone has been pruned (`floor`): a change

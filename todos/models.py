@@ -7,11 +7,11 @@ import functools
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Q, signals
-from django.db.models.base import ModelState
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from api.compiled import Plan, Slices
+from api.rows import ReadWithoutInit
 from todos import access, due, ledger
 from todos.indexes import NullsLastIndex
 from todos.json_list import JsonListField
@@ -198,7 +198,7 @@ class TodoQuerySet(models.QuerySet):
         }
 
 
-class Todo(models.Model):
+class Todo(ReadWithoutInit, models.Model):
     Priority = Priority
 
     # No index of its own: every index below starts with the owner.
@@ -409,19 +409,7 @@ class Todo(models.Model):
 
     @classmethod
     def from_db(cls, db, field_names, values):
-        if len(values) == len(_attnames(cls)) and not _has_init_listeners(cls):
-            # What Model.from_db() makes of a whole row, without running
-            # Model.__init__(): that sets each field through setattr(), and a
-            # foreign key's id through a descriptor (owner, list, parent), a
-            # call each per row; a page of 100 todos read 700 more calls.
-            # todos/tests/test_models.py holds the two to the same todo.
-            instance = cls.__new__(cls)
-            instance.__dict__.update(zip(_attnames(cls), values, strict=True))
-            instance._state = ModelState()
-            instance._state.adding = False
-            instance._state.db = db
-        else:
-            instance = super().from_db(db, field_names, values)
+        instance = super().from_db(db, field_names, values)
         ledger.remember(instance)
         return instance
 
@@ -439,18 +427,3 @@ def _own_newest_first(alias):
 def _seen_one(alias, shares):
     seen = access.seen_by_id(Todo.objects.using(alias), Plan.arg(0), shares)
     return Plan(seen.filter(pk=Plan.arg(1)).order_by())
-
-
-@functools.cache
-def _attnames(model):
-    return tuple(field.attname for field in model._meta.concrete_fields)
-
-
-def _has_init_listeners(model):
-    # Per row read: no receiver at all (this project connects none) is two
-    # attribute reads, where has_listeners() is two calls.
-    if not (signals.pre_init.receivers or signals.post_init.receivers):
-        return False
-    return signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(
-        model
-    )

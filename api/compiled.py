@@ -44,10 +44,14 @@ class Plan:
         self.alias = queryset.db
         self.sql = sql
         self.params = list(params)
+        # Where each placeholder landed, and the type the backend gave it
+        # (int, or on PostgreSQL an Int8 for a bigint column).
         self.slots = [
-            (index, value - _PLACEHOLDER_BASE)
+            (index, value - _PLACEHOLDER_BASE, type(value))
             for index, value in enumerate(self.params)
-            if type(value) is int and value >= _PLACEHOLDER_BASE
+            if isinstance(value, int)
+            and not isinstance(value, bool)
+            and value >= _PLACEHOLDER_BASE
         ]
         self.attnames = attnames
         self.converters = [
@@ -72,8 +76,8 @@ class Plan:
     def params_for(self, *ids):
         """The SQL's parameters, with these ids in the placeholders' places."""
         params = self.params.copy()
-        for index, number in self.slots:
-            params[index] = int(ids[number])
+        for index, number, kind in self.slots:
+            params[index] = kind(ids[number])
         return params
 
     def fetch(self, *ids, low=0, high=None):

@@ -295,8 +295,8 @@ def _own_page(user, own, limit):
     if graves_from < state.floor or upto > state.seq:
         raise _gone()
     items = []
-    todos = Todo.objects.filter(owner=user, seq__gt=upto, seq__lte=state.seq)
-    items += [(todo.seq, todo) for todo in todos.order_by("seq")[: limit + 1]]
+    todos = Todo.objects.own_changed(user, upto, state.seq, limit + 1)
+    items += [(todo.seq, todo) for todo in todos]
     if graves_from < state.seq:
         graves = (
             Tombstone.objects.filter(

@@ -101,6 +101,14 @@ class TodoQuerySet(models.QuerySet):
         """
         return Slices(_own_newest_first(self.db), [user.pk], count)
 
+    def own_changed(self, user, after, upto, limit):
+        """
+        The first `limit` todos of `user` (who sees only their own) changed
+        after their change number `after` up to `upto`, in the order of their
+        numbers: the change feed's todos, a query compiled once.
+        """
+        return _own_changed(self.db).fetch(user.pk, after, upto, high=limit)
+
     def seen_one(self, user, pk):
         """The todo `pk` if `user` sees it, else None; a query compiled once."""
         found = _seen_one(self.db, access.shares(user)).fetch(user.pk, pk)
@@ -421,6 +429,15 @@ class Todo(ReadWithoutInit, models.Model):
 @functools.cache
 def _own_newest_first(alias):
     return Plan(Todo.objects.using(alias).filter(owner_id=Plan.arg(0)))
+
+
+@functools.cache
+def _own_changed(alias):
+    return Plan(
+        Todo.objects.using(alias)
+        .filter(owner_id=Plan.arg(0), seq__gt=Plan.arg(1), seq__lte=Plan.arg(2))
+        .order_by("seq")
+    )
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from django.db import connection
 from todos import access, ledger, sharing
 from todos.ledger import TodoStat
 from todos.lists import Invitation, TodoList
-from todos.models import Todo, _own_newest_first, _seen_one
+from todos.models import Todo, _own_changed, _own_newest_first, _seen_one
 from todos.summary import _summary_rows
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +65,29 @@ def test_a_page_of_ones_own_todos_is_the_orms_page(varied_todos, user, low, high
     assert [todo.title for todo in fast] == [todo.title for todo in general]
     assert states(fast) == states(general)
     assert "not theirs" not in [todo.title for todo in fast]
+
+
+@pytest.mark.parametrize(
+    ("after", "upto", "limit"), [(0, 99, 50), (2, 7, 3), (5, 5, 9)]
+)
+def test_the_feeds_own_todos_are_the_orms(varied_todos, user, after, upto, limit):
+    general = Todo.objects.filter(owner=user, seq__gt=after, seq__lte=upto).order_by(
+        "seq"
+    )[:limit]
+    plan = _own_changed(connection.alias)
+
+    sql, params = general.query.sql_with_params()
+    assert (plan.sql_for(0, limit), plan.params_for(user.pk, after, upto)) == (
+        sql,
+        list(params),
+    )
+    # The backend's own types (on PostgreSQL an Int8 for the bigint seq).
+    assert [type(p) for p in plan.params_for(user.pk, after, upto)] == [
+        type(p) for p in params
+    ]
+    fast = Todo.objects.own_changed(user, after, upto, limit)
+    assert states(fast) == states(general)
+    assert [todo.seq for todo in fast] == sorted(todo.seq for todo in fast)
 
 
 def test_the_page_counts_what_it_is_told(user):

@@ -1,14 +1,15 @@
-"""api.postgresql: psycopg's timestamp loader, held to Django's own."""
+"""api.postgresql: psycopg's timestamp loader, and health checks when idle."""
 
 import datetime
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from psycopg.pq import Format
 
-from api.postgresql.base import PSYCOPG_LOADER
+from api.postgresql.base import IDLE_BEFORE_CHECK, PSYCOPG_LOADER
 from todos.models import Todo
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +80,50 @@ def test_a_server_side_cursor_reads_timestamps_alike(make_todo):
     # The connection's loader is psycopg's again after the cursor was made.
     loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
     assert loader is PSYCOPG_LOADER
+
+
+# --- the health check of idle connections ------------------------------------
+
+
+def end_backend_of(wrapper):
+    """The server ends the connection, as a restart or an idle timeout does."""
+    pid = wrapper.connection.info.backend_pid
+    with psycopg.connect(**wrapper.get_connection_params()) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def request_starts(wrapper):
+    # What Django does at each request's start (close_old_connections).
+    wrapper.close_if_unusable_or_obsolete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_idle_for_a_while_is_checked_and_reopened_if_dead():
+    connection.ensure_connection()
+    before = connection.connection
+    end_backend_of(connection)
+    connection.last_cursor_at -= IDLE_BEFORE_CHECK  # idle since
+
+    request_starts(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+    assert connection.connection is not before  # checked, found dead, reopened
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_used_a_moment_ago_is_not_checked():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    end_backend_of(connection)
+
+    request_starts(connection)
+    # Not checked: the request's first query finds it dead (a 503 problem,
+    # as in any outage)...
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    # ...and the end of that request closes it for the next to reopen.
+    connection.close_if_unusable_or_obsolete()
+    request_starts(connection)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")

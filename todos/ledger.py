@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from api.rows import ReadWithoutInit
 from todos import due, ordering, recurrence, reminders
-from todos.priority import Priority
+from todos.priority import LABELS
 from todos.tags import MAX_TAG_LENGTH
 
 # The fields the stats summary counts (per list).
@@ -255,7 +255,7 @@ def counts_of(todo):
     """
     completed = bool(todo.completed)
     in_list = todo.list_id
-    keys = [(in_list, "priority", Priority(todo.priority).label, completed)]
+    keys = [(in_list, "priority", LABELS[todo.priority], completed)]
     if todo.due_date is not None and todo.due_time is None:
         keys.append((in_list, "due", iso_day(todo.due_date), completed))
     elif todo.due_date is not None:

@@ -19,6 +19,7 @@ from todos import due, placement, recurrence, reminders
 from todos.list_serializers import TodoListSerializer
 from todos.models import Todo
 from todos.people import PeopleOf, UserRefField
+from todos.priority import LABELS as PRIORITY_LABELS
 from todos.tags import MAX_TAG_LENGTH, MAX_TAGS, TAG_PATTERN, normalise_tags
 
 TAG_SCHEMA = {
@@ -288,7 +289,7 @@ class TodoSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
             "position": todo.position,
             "title": todo.title,
             "description": todo.description,
-            "priority": Todo.Priority(todo.priority).label,
+            "priority": PRIORITY_LABELS[todo.priority],
             "due_date": todo.due_date.isoformat() if todo.due_date else None,
             "due_time": todo.due_time.isoformat() if todo.due_time else None,
             "due_timezone": todo.due_timezone,

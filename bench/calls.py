@@ -97,7 +97,7 @@ def request_of(scenario, user, rng):
     if scenario == "move":
         todo = rng.choice(ids)
         after = rng.choice([other for other in ids if other != todo] or [None])
-        body = {"after": None if rng.random() < 0.2 else after}
+        body = {"after": None if rng.random() < 0.2 or after is None else int(after)}
         return "POST", f"/api/v1/todos/{todo}/move", body, headers
     raise ValueError(scenario)
 
@@ -137,9 +137,11 @@ def serve(application, env):
 
     result = application(env, start_response)
     try:
-        b"".join(result)
+        body = b"".join(result)
     finally:
         getattr(result, "close", lambda: None)()
+    if statuses[0] >= 400:
+        raise RuntimeError(f"{env['REQUEST_METHOD']} {env['PATH_INFO']}: {body!r}")
     return statuses[0]
 
 
@@ -176,10 +178,8 @@ def measure(application, scenario, users, count, seed=1):
         profile = cProfile.Profile()
         with connection.execute_wrapper(count_query):
             profile.enable()
-            status = serve(application, environ(*request))
+            serve(application, environ(*request))
             profile.disable()
-        if status >= 400:
-            raise RuntimeError(f"{scenario}: {request[:2]} answered {status}")
         stats = pstats.Stats(profile)
         calls.append(stats.total_calls)
         queries.append(len(counted))

@@ -198,13 +198,13 @@ def move(book, user, todo, place):
     parent_id = place.get("parent_id", todo.parent_id)
     after = None
     if after_id is not None:
-        after = (
-            Todo.objects.for_user(user)
-            .filter(list_id=list_id, parent_id=parent_id, pk=after_id)
-            .exclude(pk=todo.pk)
-            .first()
-        )
-        if after is None:
+        # The todo by id as the caller sees it (a query compiled once).
+        after = Todo.objects.seen_one(user, after_id)
+        if (
+            after is None
+            or after.pk == todo.pk
+            or (after.list_id, after.parent_id) != (list_id, parent_id)
+        ):
             raise _invalid(
                 "after", "Must be another todo under the same list and parent."
             )

@@ -48,7 +48,8 @@ def test_one_row_and_a_page_equal_the_orm_definition(user, lists):
     for list_id, expected in by_orm.items():
         assert list_rows.shown_one(user, list_id) == expected
     assert list_rows.ShownLists(user)[1:3] == list(by_orm.values())[1:3]
-    assert list_rows.ShownLists(user).count() == 4
+    count = list_rows.ShownLists(user).count()
+    assert count == Membership.objects.filter(user=user).count() == 4
     assert list_rows.shown_one(user, 10**12) is None
 
 

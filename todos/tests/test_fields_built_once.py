@@ -21,3 +21,12 @@ def test_the_fields_are_drfs_own_each_bound_to_its_serializer():
         assert field.parent is first and field.field_name == name
         assert second.fields[name] is not field
         assert second.fields[name].parent is second
+
+
+def test_the_declared_validators_are_the_ones_drf_would_make():
+    serializer = TodoSerializer()
+
+    assert serializer.validators == (
+        serializer.get_unique_together_validators()
+        + serializer.get_unique_for_date_validators()
+    )

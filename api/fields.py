@@ -12,6 +12,8 @@ import datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.per_class import once_per_class
+
 
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": "Must be a string."}
@@ -114,9 +116,5 @@ def iso_datetime(value):
 # of every serializer that mixes it in.)
 class FieldsBuiltOnce:
     def get_fields(self):
-        cls = type(self)
-        built = cls.__dict__.get("_fields_built_once")
-        if built is None:
-            built = super().get_fields()
-            cls._fields_built_once = built
+        built = once_per_class(self, "_fields_built_once", super().get_fields)
         return {name: copy.copy(field) for name, field in built.items()}

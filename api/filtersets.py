@@ -15,18 +15,14 @@ queryset callables).
 
 import copy
 
+from api.per_class import once_per_class
+
 
 class FormBuiltOnce:
     """A FilterSet mixin: the first request's form class serves every later one."""
 
     def get_form_class(self):
-        cls = type(self)
-        built = cls.__dict__.get("_form_class_built_once")
-        if built is None:
-            # Two threads may both build it: equal classes, the last one kept.
-            built = super().get_form_class()
-            cls._form_class_built_once = built
-        return built
+        return once_per_class(self, "_form_class_built_once", super().get_form_class)
 
 
 class CopiedShallow:

@@ -12,8 +12,12 @@ counting fails open: the request is allowed and a warning logged, because an
 outage of the cache should not take the API down with it.
 """
 
+import functools
+import hashlib
 import logging
+import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -23,7 +27,7 @@ from django.db import connection
 # Imported here, not where first used: a first import racing in two threads
 # of a worker can deadlock on redis' own circular imports.
 from django_redis import get_redis_connection
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError, NoScriptError, RedisError, ResponseError
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +100,7 @@ def acquire_slot(key, limit, lease):
     token = secrets.token_hex(8)
     now = time.time()
     try:
-        taken = _redis().eval(
+        taken = _script(
             _REDIS_ACQUIRE, 1, _redis_key(key), now, limit, now + lease, token, lease
         )
     except RedisError as exc:
@@ -135,7 +139,7 @@ def hit_and_acquire(key, limit, window, slot_key, slots, lease):
     token = secrets.token_hex(8)
     now = time.time()
     try:
-        count, ttl, taken = _redis().eval(
+        count, ttl, taken = _script(
             _REDIS_HIT_AND_ACQUIRE,
             2,
             _redis_key(key),
@@ -158,13 +162,84 @@ def release_slot(key, token):
     if not token:
         return
     try:
-        _redis().zrem(_redis_key(key), token)
+        _command("ZREM", _redis_key(key), token)
     except RedisError as exc:
         logger.warning("slot not released, Redis unavailable: %s (%s)", exc, key)
 
 
 def _redis():
     return get_redis_connection("default")
+
+
+# --- the counting commands, on a connection of the thread's own ---------------
+# Every API request sends two commands (hit_and_acquire, release_slot). Sent
+# through the Redis client, each took ~150 Python calls (redis-py 8: pool
+# checkout with a readiness poll, the retry wrapper, event dispatch) around
+# the connection's own send and read, 9% of a list request's calls
+# (`python -m bench.calls`). So they go straight to a redis-py Connection
+# that this thread keeps, made by the cache's pool from its own settings
+# (URL, timeouts, TLS). One thread sends one command at a time on it, so it
+# needs no pool; a fork or another REDIS_URL gets a new one.
+
+
+class _Link(threading.local):
+    connection = None
+    url = None
+    pid = None
+
+
+_link = _Link()
+
+
+def _connection():
+    link = _link
+    if (
+        link.connection is None
+        or link.url != settings.REDIS_URL
+        or link.pid != os.getpid()
+    ):
+        pool = _redis().connection_pool
+        link.connection = pool.connection_class(**pool.connection_kwargs)
+        link.url, link.pid = settings.REDIS_URL, os.getpid()
+    return link.connection
+
+
+def _command(*args):
+    """
+    One command's reply. A connection Redis closed while it idled is
+    reconnected once, as the client's retry would; after any other failure
+    to talk the connection is dropped (the next command connects afresh).
+    An error reply (ResponseError) leaves it as it is, fully read.
+    """
+    connection = _connection()
+    reconnect_once = connection.is_connected
+    while True:
+        try:
+            connection.send_command(*args)
+            return connection.read_response()
+        except ResponseError:
+            raise
+        except ConnectionError:
+            connection.disconnect()
+            if not reconnect_once:
+                raise
+            reconnect_once = False
+        except RedisError:
+            connection.disconnect()
+            raise
+
+
+@functools.cache
+def _sha(source):
+    return hashlib.sha1(source.encode()).hexdigest()
+
+
+def _script(source, *keys_and_args):
+    """EVAL `source` by its SHA1, loading it the first time Redis lacks it."""
+    try:
+        return _command("EVALSHA", _sha(source), *keys_and_args)
+    except NoScriptError:
+        return _command("EVAL", source, *keys_and_args)
 
 
 def _redis_key(key):
@@ -178,7 +253,7 @@ def _fail_open(key, limit, exc):
 
 def _redis_hit(key, limit, window):
     try:
-        count, ttl = _redis().eval(_REDIS_HIT, 1, _redis_key(key), window)
+        count, ttl = _script(_REDIS_HIT, 1, _redis_key(key), window)
     except RedisError as exc:
         return _fail_open(key, limit, exc)
     return Usage(count=int(count), limit=limit, reset_in=max(1, int(ttl)))

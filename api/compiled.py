@@ -96,6 +96,19 @@ class Plan:
         from_db, alias, attnames = self.model.from_db, self.alias, self.attnames
         return [from_db(alias, attnames, row) for row in rows]
 
+    def count(self, *ids):
+        """
+        How many rows the plan reads for these ids: its query counted as
+        Django counts one it cannot count in place, from a subquery (the
+        planners of PostgreSQL and SQLite pull it up into a plain COUNT).
+        Plan a values_list("pk") without ordering for it.
+        """
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM ({self.sql}) counted", self.params_for(*ids)
+            )
+            return cursor.fetchone()[0]
+
     def _convert(self, row, connection):
         for position, functions, column in self.converters:
             value = row[position]
@@ -107,14 +120,19 @@ class Plan:
 
 class Slices:
     """
-    A plan's rows as a Django Paginator takes them: count() known (no
-    query), and each slice, a page, one run of the plan.
+    A plan's rows as a Django Paginator takes them: count() either known (no
+    query) or counted by a second plan, and each slice, a page, one run of
+    the plan.
     """
 
-    def __init__(self, plan, ids, count):
-        self.plan, self.ids, self._count = plan, ids, count
+    def __init__(self, plan, ids, count=None, counting=None):
+        if (count is None) == (counting is None):
+            raise TypeError("Slices take a count or a plan counting the rows.")
+        self.plan, self.ids, self._count, self.counting = plan, ids, count, counting
 
     def count(self):
+        if self._count is None:
+            self._count = self.counting.count(*self.ids)
         return self._count
 
     def __getitem__(self, index):

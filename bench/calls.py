@@ -39,6 +39,8 @@ SCENARIOS = [
     "changes",
     "list_304",
     "lists",
+    "list_lists",
+    "list_shared",
     "move",
 ]
 WARM_UP = 5
@@ -70,7 +72,7 @@ def request_of(scenario, user, rng):
     token, _email, ids, cursor, etag = user
     ids = ids.split(",")
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-    if scenario == "list":
+    if scenario in ("list", "list_lists", "list_shared"):
         return "GET", "/api/v1/todos", None, headers
     if scenario == "list_filtered":
         query = (
@@ -209,7 +211,12 @@ def main():
     from todoapp.wsgi import application
 
     scenarios = args.only.split(",") if args.only else SCENARIOS
-    populations = {"lists": "lists", "changes": "power"}
+    populations = {
+        "lists": "lists",
+        "list_lists": "lists",
+        "list_shared": "shared",
+        "changes": "power",
+    }
     print(f"{'scenario':<14} {'calls':>8} {'queries':>8} {'CPU ms':>8}")
     for scenario in scenarios:
         # The same users every run (issue_tokens() picks at random).

@@ -201,14 +201,18 @@ class TodoViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         def answer(todos):
-            if not self.filtered and not self.hides_archived:
+            user = request.user
+            if self.filtered:
+                page = self.paginate_queryset(todos())
+            elif not self.hides_archived:
                 # for_user() as it is, the most asked page: the fast way.
-                total = SyncState.objects.of(request.user).todos
+                total = SyncState.objects.of(user).todos
                 page = self.paginate_queryset(
-                    Todo.objects.own_newest_first(request.user, total)
+                    Todo.objects.own_newest_first(user, total)
                 )
             else:
-                page = self.paginate_queryset(todos())
+                # Others' lists, or archived ones: counted and paged by plans.
+                page = self.paginate_queryset(Todo.objects.seen_unarchived(user))
             return self.get_paginated_response(
                 self.get_serializer(page, many=True).data
             )

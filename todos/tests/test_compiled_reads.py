@@ -8,10 +8,19 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from api.compiled import Slices
 from todos import access, ledger, sharing
-from todos.ledger import TodoStat
+from todos.feed import _owners_seqs, seen_version
+from todos.ledger import SyncState, TodoStat
 from todos.lists import Invitation, TodoList
-from todos.models import Todo, _own_changed, _own_newest_first, _seen_one
+from todos.models import (
+    Todo,
+    _own_changed,
+    _own_newest_first,
+    _seen_one,
+    _seen_unarchived,
+)
+from todos.people import _refs_of
 from todos.summary import _summary_rows
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +132,38 @@ def test_one_todo_is_the_one_the_orm_gets(
     assert visible == ({"not theirs", "timed"} if shares else {"not theirs"})
 
 
+@pytest.mark.parametrize(("low", "high"), [(0, 20), (0, 3), (2, 5)])
+@pytest.mark.parametrize("shares", [False, True])
+def test_a_page_without_archived_lists_is_the_orms_page_and_count(
+    varied_todos, user, other_user, make_todo, shares, low, high
+):
+    archived = TodoList.objects.create(owner=other_user, name="Old", archived=True)
+    make_todo(owner=other_user, list=archived, title="archived")
+    for index in range(4):
+        make_todo(owner=other_user, title=f"theirs {index}")
+    if shares:
+        share(varied_todos, other_user)
+    other_user.refresh_from_db()  # their sync state, as a session brings it
+    general = Todo.objects.for_user(other_user).filter(list__archived=False)
+    plan = _seen_unarchived(connection.alias, shares)
+
+    sql, params = general[low:high].query.sql_with_params()
+    assert (plan.sql_for(low, high), plan.params_for(other_user.pk)) == (
+        sql,
+        list(params),
+    )
+    fast = Todo.objects.seen_unarchived(other_user)
+    assert fast.count() == general.count() == (6 if shares else 5)
+    assert states(fast[low:high]) == states(general[low:high])
+    titles = {todo.title for todo in fast[0:20]}
+    assert "archived" not in titles and ("timed" in titles) == shares
+
+
+def test_slices_take_a_count_or_a_plan_counting_them(user):
+    with pytest.raises(TypeError):
+        Slices(_own_newest_first(connection.alias), [user.pk])
+
+
 @pytest.mark.parametrize("hide_archived", [False, True])
 @pytest.mark.parametrize("shares", [False, True])
 def test_the_summary_rows_are_the_orms(
@@ -141,3 +182,42 @@ def test_the_summary_rows_are_the_orms(
     assert sorted(plan.fetch(other_user.pk)) == sorted(rows)
     # The shared list's timed todo counts for them only when they share it.
     assert any(row[0] == "timed" for row in rows) == shares
+
+
+def test_the_version_of_shared_lists_is_the_orms(varied_todos, user, other_user):
+    share(varied_todos, other_user)
+    mine = TodoList.objects.create(owner=other_user, name="Mine")
+    other_user.refresh_from_db()
+    owners = TodoList.objects.filter(memberships__user=other_user).values("owner_id")
+    general = (
+        SyncState.objects.filter(user_id__in=owners)
+        .order_by("user_id")
+        .values_list("user_id", "seq")
+    )
+    plan = _owners_seqs(connection.alias)
+
+    sql, params = general.query.sql_with_params()
+    assert (plan.sql_for(), plan.params_for(other_user.pk)) == (sql, list(params))
+    expected = ",".join(f"{pk}:{seq}" for pk, seq in general)
+    assert seen_version(other_user) == expected
+    assert expected.count(":") == 2 and mine.owner_id == other_user.pk
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 8, 9])
+def test_the_people_todos_name_are_the_orms(django_user_model, count):
+    users = [
+        django_user_model.objects.create_user(
+            email=f"p{index}@example.com", password="x", name=f"P {index}"
+        )
+        for index in range(count + 2)
+    ]
+    wanted = [user.pk for user in users[:count]]
+
+    found = sorted(_refs_of(wanted))
+
+    assert found == sorted(
+        django_user_model.objects.filter(pk__in=wanted).values_list(
+            "id", "email", "name"
+        )
+    )
+    assert len(found) == count

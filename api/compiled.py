@@ -138,4 +138,7 @@ class Slices:
     def __getitem__(self, index):
         if not isinstance(index, slice) or index.step is not None:
             raise TypeError("Slices take a slice without a step.")
-        return self.plan.fetch(*self.ids, low=index.start or 0, high=index.stop)
+        low, high = index.start or 0, index.stop
+        if high is not None and high <= low:
+            return []  # as the ORM answers an empty slice: without a query
+        return self.plan.fetch(*self.ids, low=low, high=high)

@@ -2,6 +2,7 @@ import functools
 from contextlib import contextmanager
 
 from django.http import Http404
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -33,6 +34,7 @@ from todos.feed import (
     feed_body,
     todo_etag,
 )
+from todos.filter_plans import planned_rows
 from todos.filters import CompletionFilter, TodoFilter
 from todos.ledger import SyncState
 from todos.list_serializers import TodoListSerializer
@@ -95,6 +97,7 @@ class TodoViewSet(viewsets.ModelViewSet):
     serializer_class = TodoSerializer
     filterset_class = TodoFilter
     book = None  # the ledger's Book while the request writes
+    _valid_filters = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
@@ -112,7 +115,24 @@ class TodoViewSet(viewsets.ModelViewSet):
             queryset = queryset.filter(list__archived=False)
         if not self.filtered:
             return queryset
-        return super().filter_queryset(queryset)
+        return self.valid_filters().filter_queryset(queryset)
+
+    def valid_filters(self):
+        """
+        The request's TodoFilter, validated (a 400 naming the parameter
+        otherwise) as DjangoFilterBackend validates it, once per request; it
+        filters any queryset it is given.
+        """
+        if self._valid_filters is None:
+            filters = TodoFilter(
+                self.request.query_params,
+                queryset=Todo.objects.none(),
+                request=self.request,
+            )
+            if not filters.is_valid():
+                raise translate_validation(filters.errors)
+            self._valid_filters = filters
+        return self._valid_filters
 
     @property
     def filtered(self):
@@ -191,7 +211,7 @@ class TodoViewSet(viewsets.ModelViewSet):
         """
         todos = functools.cache(lambda: self.filter_queryset(self.get_queryset()))
         if self.filtered:
-            todos()  # 400 on bad filters
+            self.valid_filters()  # 400 on bad filters
         if self.paginator is not None:
             self.paginator.check_params(request)  # 400 on a bad page or size
         etag = collection_etag(request)
@@ -203,7 +223,8 @@ class TodoViewSet(viewsets.ModelViewSet):
         def answer(todos):
             user = request.user
             if self.filtered:
-                page = self.paginate_queryset(todos())
+                rows = planned_rows(self.valid_filters(), user, self.hides_archived)
+                page = self.paginate_queryset(todos() if rows is None else rows)
             elif not self.hides_archived:
                 # for_user() as it is, the most asked page: the fast way.
                 total = SyncState.objects.of(user).todos

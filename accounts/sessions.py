@@ -129,10 +129,11 @@ def _instance(row, model, attnames, first, last, pk_index, converters):
 class SessionStore(DatabaseSessionStore):
     """Django's database session store, keeping only a hash of each key."""
 
-    def __init__(self, session_key=None, *, user_agent="", ip=None):
+    def __init__(self, session_key=None, *, client=None):
         super().__init__(session_key)
-        self.user_agent = user_agent
-        self.ip = ip
+        # The request whose client a new session records (client_info()),
+        # read only if one is created: most requests create none.
+        self.client = client
         self._expiry = None
 
     loaded_user = None  # the user find_session() brought along, if any
@@ -220,8 +221,7 @@ class SessionStore(DatabaseSessionStore):
                 with transaction.atomic(using=using):
                     self.model.objects.using(using).create(
                         key_hash=hashed,
-                        user_agent=self.user_agent,
-                        ip=self.ip,
+                        **(client_info(self.client) if self.client else {}),
                         **fields,
                     )
             except IntegrityError as exc:
@@ -246,7 +246,7 @@ class SessionMiddleware(DjangoSessionMiddleware):
 
     def process_request(self, request):
         session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        request.session = SessionStore(session_key, **client_info(request))
+        request.session = SessionStore(session_key, client=request)
 
 
 # --- 3. the user of a session ------------------------------------------------
@@ -319,7 +319,7 @@ class BearerSessionAuthentication(authentication.BaseAuthentication):
     def authenticate_token(self, request, token):
         if token.startswith(API_TOKEN_PREFIX):
             return tokens.authenticate(token)
-        session = SessionStore(token, **client_info(request._request))
+        session = SessionStore(token, client=request._request)
         # Resolved exactly as the cookie's session is, hash check included.
         user = signed_in_user(session)
         if not user.is_authenticated:
@@ -354,7 +354,7 @@ def start_session(request, user):
     if request.session.get(auth.SESSION_KEY) is not None:
         # On the HttpRequest, which the session middleware saves from.
         http_request = getattr(request, "_request", request)
-        http_request.session = SessionStore(None, **client_info(http_request))
+        http_request.session = SessionStore(None, client=http_request)
     elif not request.session.is_empty():
         request.session.flush()
     auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])

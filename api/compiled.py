@@ -12,9 +12,9 @@ only puts the request's ids there and appends the slice. Its rows become
 instances as Django's ModelIterable makes them: the database's converters,
 then Model.from_db().
 
-For querysets of whole rows, or of values_list(), whose SQL depends on
-nothing but their shape and those ids (no expression evaluated per request,
-no select_related(), no annotations);
+For querysets of whole rows (and annotations), or of values_list(), whose
+SQL depends on nothing but their shape and those ids (no expression
+evaluated per request, no select_related());
 a caller's test pins each of its plans to the ORM's own answer.
 """
 
@@ -31,12 +31,25 @@ class Plan:
         model = queryset.model
         compiler = queryset.query.get_compiler(queryset.db)
         sql, params = compiler.as_sql()
-        # Instances, or the tuples of values_list().
+        # Instances (whole rows, then any annotations, which ModelIterable
+        # sets as attributes), or the tuples of values_list().
         self.instances = queryset._iterable_class is ModelIterable
-        attnames = [column.target.attname for column, _, _ in compiler.select]
         whole = [field.attname for field in model._meta.concrete_fields]
+        columns = compiler.select[: len(whole)]
+        attnames = [
+            getattr(getattr(column, "target", None), "attname", None)
+            for column, _, _ in columns
+        ]
+        self.annotations = (
+            list(compiler.annotation_col_map.items()) if self.instances else []
+        )
         if not (
-            (self.instances and attnames == whole)
+            (
+                self.instances
+                and attnames == whole
+                and compiler.klass_info["select_fields"] == list(range(len(whole)))
+                and len(compiler.select) == len(whole) + len(self.annotations)
+            )
             or queryset._iterable_class is ValuesListIterable
         ):
             raise ValueError("A plan reads whole rows of its model, or values_list().")
@@ -94,7 +107,15 @@ class Plan:
         if not self.instances:
             return [tuple(row) for row in rows]
         from_db, alias, attnames = self.model.from_db, self.alias, self.attnames
-        return [from_db(alias, attnames, row) for row in rows]
+        if not self.annotations:
+            return [from_db(alias, attnames, row) for row in rows]
+        instances, width = [], len(attnames)
+        for row in rows:
+            instance = from_db(alias, attnames, row[:width])
+            for name, position in self.annotations:
+                setattr(instance, name, row[position])
+            instances.append(instance)
+        return instances
 
     def count(self, *ids):
         """

@@ -311,16 +311,10 @@ def _own_page(user, own, limit):
     todos = Todo.objects.own_changed(user, upto, state.seq, limit + 1)
     items += [(todo.seq, todo) for todo in todos]
     if graves_from < state.seq:
-        graves = (
-            Tombstone.objects.filter(
-                owner=user, seq__gt=graves_from, seq__lte=state.seq
-            )
-            .annotate(
-                kept=Exists(Todo.objects.filter(owner=user, pk=OuterRef("todo_id")))
-            )
-            .order_by("seq")
+        graves = _own_graves(Tombstone.objects.db).fetch(
+            user.pk, graves_from, state.seq, high=limit + 1
         )
-        items += [(grave.seq, grave) for grave in graves[: limit + 1]]
+        items += [(grave.seq, grave) for grave in graves]
     touched = {item.list_id for _, item in items}
     lists = list_rows.changed_or_touched(user, (upto, state.seq), touched, limit + 1)
     items += [(shown.version, shown) for shown in lists if upto < shown.version]
@@ -336,6 +330,23 @@ def _own_page(user, own, limit):
         cursor=_own_cursor(user, reached, max(graves_from, reached)),
         has_more=has_more,
         current_lists=[shown for shown in lists if shown.list_id in touched],
+    )
+
+
+@functools.cache
+def _own_graves(alias):
+    """
+    The tombstones of a user (Plan.arg(0)) after change number arg(1) up to
+    arg(2), each knowing whether its todo is still theirs (`kept`: it moved
+    to another of their lists), a query compiled once (api.compiled): the
+    ORM took ~2,400 of a feed page's 7,000 Python calls building it.
+    """
+    kept = Todo.objects.filter(owner_id=Plan.arg(0), pk=OuterRef("todo_id"))
+    return Plan(
+        Tombstone.objects.using(alias)
+        .filter(owner_id=Plan.arg(0), seq__gt=Plan.arg(1), seq__lte=Plan.arg(2))
+        .annotate(kept=Exists(kept))
+        .order_by("seq")
     )
 
 

@@ -7,11 +7,12 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import Exists, OuterRef
 
 from api.compiled import Slices
 from todos import access, ledger, sharing
-from todos.feed import _owners_seqs, seen_version
-from todos.ledger import SyncState, TodoStat
+from todos.feed import _own_graves, _owners_seqs, seen_version
+from todos.ledger import SyncState, TodoStat, Tombstone
 from todos.lists import Invitation, TodoList
 from todos.models import (
     Todo,
@@ -221,3 +222,37 @@ def test_the_people_todos_name_are_the_orms(django_user_model, count):
         )
     )
     assert len(found) == count
+
+
+@pytest.mark.parametrize(("after", "limit"), [(0, 50), (0, 2), (11, 9), (13, 1)])
+def test_the_feeds_own_graves_are_the_orms(
+    varied_todos, user, auth_client, after, limit
+):
+    plain = list(Todo.objects.filter(owner=user, title__startswith="plain"))
+    elsewhere = auth_client.post("/api/v1/lists", {"name": "Elsewhere"}, format="json")
+    for todo in plain[:2]:  # moved to another of their lists: kept
+        moved = auth_client.patch(
+            f"/api/v1/todos/{todo.pk}",
+            {"list": elsewhere.json()["id"]},
+            format="json",
+        )
+        assert moved.status_code == 200, moved.content
+    Todo.objects.filter(pk__in=[todo.pk for todo in plain[2:5]]).delete()
+    upto = SyncState.objects.get(user=user).seq
+    general = (
+        Tombstone.objects.filter(owner=user, seq__gt=after, seq__lte=upto)
+        .annotate(kept=Exists(Todo.objects.filter(owner=user, pk=OuterRef("todo_id"))))
+        .order_by("seq")
+    )[:limit]
+    plan = _own_graves(connection.alias)
+
+    sql, params = general.query.sql_with_params()
+    assert (plan.sql_for(0, limit), plan.params_for(user.pk, after, upto)) == (
+        sql,
+        list(params),
+    )
+    fast = plan.fetch(user.pk, after, upto, high=limit)
+    assert states(fast) == states(general)
+    assert [grave.kept for grave in fast] == [grave.kept for grave in general]
+    if after == 0 and limit == 50:
+        assert sorted(grave.kept for grave in fast) == [False] * 3 + [True] * 2

@@ -1,7 +1,10 @@
 """A todo serializer's fields, built once per class, are the ones DRF builds."""
 
+import copy
+
 from rest_framework import serializers
 
+from api.fields import _shallow_copy
 from todos.serializers import TodoSerializer
 
 
@@ -30,3 +33,14 @@ def test_the_declared_validators_are_the_ones_drf_would_make():
         serializer.get_unique_together_validators()
         + serializer.get_unique_for_date_validators()
     )
+
+
+def test_each_copy_is_what_copy_copy_makes_of_the_field():
+    assert TodoSerializer().fields  # built, and kept on the class
+    for field in TodoSerializer._fields_built_once.values():
+        mine, theirs = _shallow_copy(field), copy.copy(field)
+
+        assert type(mine) is type(theirs) is type(field)
+        assert mine.__dict__ == theirs.__dict__
+        assert mine.__dict__ is not field.__dict__
+        assert mine is not field

@@ -7,6 +7,7 @@ authentication backend lasts one call.
 import datetime as dt
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.utils import timezone
 
 from accounts import sessions
@@ -101,3 +102,35 @@ def test_requests_leave_no_hand_off_behind(auth_client):
     assert auth_client.get("/api/v1/auth/me").status_code == 200
 
     assert sessions._resolving.get() is None
+
+
+SESSION_DATA = [
+    {},
+    {"_auth_user_id": "7", "_auth_user_backend": "x.Y", "_auth_user_hash": "ab"},
+    {"nested": {"list": [1, 2, {"é": "ü"}]}, "n": 3.5, "none": None},
+]
+
+
+@pytest.mark.parametrize("data", SESSION_DATA)
+def test_a_session_decodes_as_djangos_store_decodes_it(data):
+    signed = sessions.SessionStore().encode(data)
+
+    for _ in range(2):  # verified, then remembered
+        decoded = sessions.SessionStore().decode(signed)
+        assert decoded == DatabaseSessionStore().decode(signed) == data
+    decoded.setdefault("nested", {})["changed"] = True
+    assert sessions.SessionStore().decode(signed) == data  # a copy of its own
+
+
+def test_a_session_signed_with_another_key_decodes_to_nothing(settings):
+    signed = sessions.SessionStore().encode({"_auth_user_id": "7"})
+    assert sessions.SessionStore().decode(signed) == {"_auth_user_id": "7"}
+    signing_key = settings.SECRET_KEY
+
+    settings.SECRET_KEY = "another key entirely, long enough to be a key"
+    assert sessions.SessionStore().decode(signed) == {}
+    assert sessions.SessionStore().decode(signed[:-1] + "x") == {}
+
+    # A rotated key, kept among the fallbacks, still verifies its sessions.
+    settings.SECRET_KEY_FALLBACKS = [signing_key]
+    assert sessions.SessionStore().decode(signed) == {"_auth_user_id": "7"}

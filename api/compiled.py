@@ -7,8 +7,9 @@ todos: SQLCompiler.as_sql() alone was 21% of a list request's Python time
 (`python -m bench.run --only list --profile` with `BENCH_PROFILE_ARGS=--gil`;
 README, Performance). Django has no cache of compiled queries, so this is
 one: a Plan compiles a queryset built with placeholder ids (Plan.arg(n))
-once, notes where they landed among the SQL's parameters, and from then on
-only puts the request's ids there and appends the slice. Its rows become
+and strings (Plan.text(n)) once, notes where they landed among the SQL's
+parameters, and from then on only puts the request's values there and
+appends the slice. Its rows become
 instances as Django's ModelIterable makes them: the database's converters,
 then Model.from_db().
 
@@ -24,6 +25,23 @@ from django.db.models.query import ModelIterable, ValuesListIterable
 # Placeholder ids: far above any id or constant of this project, below 2**63
 # so every database takes them.
 _PLACEHOLDER_BASE = 7_000_000_000_000_000_000
+
+
+# Placeholder strings: a control character no request's text reaches a
+# query with (a plan's strings are the positions it computes), and which the
+# parameters show whole (a placeholder taken into a LIKE pattern would not
+# be found, and the caller's test would fail).
+_TEXT_PLACEHOLDER = "\x1eplan text "
+
+
+def _placeholder_number(value):
+    if isinstance(value, str):
+        if value.startswith(_TEXT_PLACEHOLDER) and value.endswith("\x1e"):
+            return int(value[len(_TEXT_PLACEHOLDER) : -1])
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value - _PLACEHOLDER_BASE if value >= _PLACEHOLDER_BASE else None
+    return None
 
 
 class Plan:
@@ -58,13 +76,11 @@ class Plan:
         self.sql = sql
         self.params = list(params)
         # Where each placeholder landed, and the type the backend gave it
-        # (int, or on PostgreSQL an Int8 for a bigint column).
+        # (int, or on PostgreSQL an Int8 for a bigint column; str).
         self.slots = [
-            (index, value - _PLACEHOLDER_BASE, type(value))
+            (index, number, type(value))
             for index, value in enumerate(self.params)
-            if isinstance(value, int)
-            and not isinstance(value, bool)
-            and value >= _PLACEHOLDER_BASE
+            if (number := _placeholder_number(value)) is not None
         ]
         self.attnames = attnames
         self.converters = [
@@ -76,8 +92,13 @@ class Plan:
 
     @staticmethod
     def arg(number):
-        """The placeholder of the plan's `number`th id (from 0)."""
+        """The placeholder of the plan's `number`th argument (from 0), an id."""
         return _PLACEHOLDER_BASE + number
+
+    @staticmethod
+    def text(number):
+        """The placeholder of the plan's `number`th argument, a string."""
+        return f"{_TEXT_PLACEHOLDER}{number}\x1e"
 
     def sql_for(self, low=0, high=None):
         """The SQL of the rows [low:high], as the ORM would slice it."""

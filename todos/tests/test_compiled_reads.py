@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.db.models import Exists, OuterRef
 
-from api.compiled import Slices
+from api.compiled import Plan, Slices
 from todos import access, ledger, sharing
 from todos.feed import _own_graves, _owners_seqs, seen_version
 from todos.ledger import SyncState, TodoStat, Tombstone
@@ -22,6 +22,7 @@ from todos.models import (
     _seen_unarchived,
 )
 from todos.people import _refs_of
+from todos.placement import _following
 from todos.summary import _summary_rows
 
 pytestmark = pytest.mark.django_db
@@ -256,3 +257,40 @@ def test_the_feeds_own_graves_are_the_orms(
     assert [grave.kept for grave in fast] == [grave.kept for grave in general]
     if after == 0 and limit == 50:
         assert sorted(grave.kept for grave in fast) == [False] * 3 + [True] * 2
+
+
+@pytest.mark.parametrize("under_parent", [False, True])
+@pytest.mark.parametrize("leaving_out", [False, True])
+@pytest.mark.parametrize("after_one", [False, True])
+def test_the_following_positions_are_the_orms(
+    varied_todos, user, make_todo, under_parent, leaving_out, after_one
+):
+    parent = Todo.objects.get(title="parent")
+    for index in range(4):
+        make_todo(title=f"sub {index}", parent=parent)
+    siblings = Todo.objects.filter(
+        list_id=parent.list_id, parent_id=parent.pk if under_parent else None
+    ).order_by("position")
+    moving, after = siblings[1], siblings[0]
+    general = Todo._base_manager.filter(
+        list_id=parent.list_id, parent_id=parent.pk if under_parent else None
+    )
+    if leaving_out:
+        general = general.exclude(pk=moving.pk)
+    if after_one:
+        general = general.filter(position__gt=after.position)
+    general = general.order_by("position").values_list("position")
+    plan = _following(Todo, connection.alias, under_parent, leaving_out, after_one)
+    args = (parent.list_id, parent.pk, moving.pk, after.position)
+
+    sql, params = general.query.sql_with_params()
+    assert (plan.sql_for(), plan.params_for(*args)) == (sql, list(params))
+    assert plan.fetch(*args) == list(general)
+    assert plan.fetch(*args, high=1) == list(general[:1])
+    assert len(plan.fetch(*args)) >= 2
+
+
+def test_a_placeholder_string_taken_into_a_pattern_is_not_a_slot(user):
+    plan = Plan(Todo.objects.filter(title__contains=Plan.text(0)).values_list("pk"))
+
+    assert plan.slots == []

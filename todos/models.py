@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from api.compiled import Plan, Slices
-from api.inserts import InsertCompiledOnce
+from api.writes import WritesCompiledOnce
 from api.rows import ReadWithoutInit
 from todos import access, due, ledger
 from todos.indexes import NullsLastIndex
@@ -222,7 +222,7 @@ class TodoQuerySet(models.QuerySet):
         }
 
 
-class Todo(ReadWithoutInit, InsertCompiledOnce, models.Model):
+class Todo(ReadWithoutInit, WritesCompiledOnce, models.Model):
     Priority = Priority
 
     # No index of its own: every index below starts with the owner.

@@ -1,13 +1,14 @@
 """
-A new todo's INSERT, compiled once (api.inserts), is Django's: the same
-statement and the same values, for todos of every kind of field; a value
-Django would compile (an expression) still goes through Django.
+A todo's INSERT and UPDATE, compiled once (api.writes), are Django's: the
+same statements and the same values, for todos of every kind of field and
+every shape of update; a value Django would compile (an expression) still
+goes through Django.
 """
 
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Value
 from django.db.models import sql as models_sql
 from django.db.models.functions import Upper
@@ -126,3 +127,87 @@ def test_an_expression_goes_through_djangos_compiler(make_todo):
     )
 
     assert Todo.objects.values_list("description", flat=True).get(pk=pk) == "SHOUT"
+
+
+def djangos_update(todo, values):
+    query = Todo._base_manager.filter(pk=todo.pk).query.chain(models_sql.UpdateQuery)
+    query.add_update_fields(values)
+    sql, params = query.get_compiler(connection.alias).as_sql()
+    return sql, list(params)
+
+
+def update_values(todo, names=None):
+    """What Model._save_table() hands _do_update(): (field, None, value)."""
+    return [
+        (field, None, field.pre_save(todo, False))
+        for field in Todo._meta.local_concrete_fields
+        if not field.primary_key
+        and (names is None or field.name in names or field.attname in names)
+    ]
+
+
+UPDATES = [
+    ({"title": "renamed"}, None),
+    ({"title": "renamed", "description": None, "due_date": None}, None),
+    ({"completed": True, "completed_at": NOW}, {"completed", "completed_at"}),
+    ({"due_date": dt.date(2031, 1, 1), "reminders": []}, {"due_date", "reminders"}),
+    ({"tags": ["x"], "priority": 1}, {"tags", "priority", "seq", "updated_at"}),
+]
+
+
+@pytest.mark.parametrize(("changes", "names"), UPDATES)
+def test_the_update_is_djangos(make_todo, changes, names):
+    todo = make_todo(title="before", tags=["a"], due_date=dt.date(2030, 1, 1))
+    for name, value in changes.items():
+        setattr(todo, name, value)
+    values = update_values(todo, names)
+    expected = djangos_update(todo, values)
+    ran = []
+
+    def capture(execute, sql, params, many, context):
+        ran.append((sql, list(params)))
+        return execute(sql, params, many, context)
+
+    for _ in range(2):  # compiled, then reused
+        ran.clear()
+        with connection.execute_wrapper(capture):
+            updated = todo._do_update(
+                Todo._base_manager.using(connection.alias),
+                connection.alias,
+                todo.pk,
+                values,
+                names,
+                names is not None,
+            )
+        assert updated is True
+        assert [comparable(statement) for statement in ran] == [comparable(expected)]
+    stored = Todo.objects.get(pk=todo.pk)
+    for name, value in changes.items():
+        assert getattr(stored, name) == value
+
+
+def test_an_update_of_a_row_gone_updates_nothing(make_todo):
+    todo = make_todo(title="going")
+    Todo._base_manager.filter(pk=todo.pk)._raw_delete(connection.alias)
+    todo.title = "gone"
+
+    with pytest.raises(DatabaseError, match="did not affect any rows"):
+        models_save(todo, update_fields=["title"])
+
+
+def test_an_expression_in_an_update_goes_through_djangos_compiler(make_todo):
+    todo = make_todo(title="quiet")
+    todo.description = Upper(Value("shout"))
+
+    models_save(todo, update_fields=["description"])
+
+    assert Todo.objects.values_list("description", flat=True).get(pk=todo.pk) == (
+        "SHOUT"
+    )
+
+
+def models_save(todo, **kwargs):
+    """Model.save() itself, without the ledger's bookkeeping around it."""
+    from django.db import models
+
+    models.Model.save(todo, **kwargs)

@@ -11,8 +11,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from api.compiled import Plan, Slices
-from api.writes import WritesCompiledOnce
 from api.rows import ReadWithoutInit
+from api.writes import WritesCompiledOnce
 from todos import access, due, ledger
 from todos.indexes import NullsLastIndex
 from todos.json_list import JsonListField

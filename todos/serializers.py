@@ -8,6 +8,7 @@ from rest_framework.fields import get_error_detail
 from api.fields import (
     BoundedListField,
     FieldsBuiltOnce,
+    GivenFieldsOnly,
     StrictBooleanField,
     StrictCharField,
     StrictDateField,
@@ -157,7 +158,7 @@ def _list_id(**kwargs):
     return StrictIntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
 
 
-class TodoSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
+class TodoSerializer(FieldsBuiltOnce, GivenFieldsOnly, serializers.ModelSerializer):
     # Defaults apply on create and PUT (which replaces every writable field)
     # but not on PATCH, which DRF validates as partial. A todo's place (list,
     # parent) and assignee stay as they are unless given, on PUT too, so a

@@ -7,28 +7,9 @@ import pytest
 
 from accounts import ratelimit
 from testing.helpers import assert_problem
-from testing.servers import TemporaryRedis, wait_until
+from testing.servers import wait_until
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    redis = TemporaryRedis().start()
-    yield redis
-    redis.stop()
-
-
-@pytest.fixture
-def redis_settings(settings, redis_server):
-    settings.REDIS_URL = redis_server.url
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": redis_server.url,
-        }
-    }
-    return settings
 
 
 def test_slots_are_limited_and_given_back(redis_settings):

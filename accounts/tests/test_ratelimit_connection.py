@@ -11,27 +11,7 @@ import pytest
 import redis
 
 from accounts import ratelimit
-from testing.servers import TemporaryRedis, wait_until
-
-
-@pytest.fixture
-def redis_server():
-    server = TemporaryRedis().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_settings(settings, redis_server):
-    settings.REDIS_URL = redis_server.url
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": redis_server.url,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
-    }
-    return settings
+from testing.servers import wait_until
 
 
 @pytest.fixture

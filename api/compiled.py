@@ -27,10 +27,12 @@ from django.db.models.query import ModelIterable, ValuesListIterable
 _PLACEHOLDER_BASE = 7_000_000_000_000_000_000
 
 
-# Placeholder strings: a control character no request's text reaches a
-# query with (a plan's strings are the positions it computes), and which the
-# parameters show whole (a placeholder taken into a LIKE pattern would not
-# be found, and the caller's test would fail).
+# Placeholder strings, marked by a control character. A parameter is taken
+# for one only if it is the whole placeholder, so a plan must not be built
+# from request text that could be one whole: the filter plans' only free
+# text, `search`, reaches the query inside a LIKE pattern, and tags refuse
+# control characters (todos.tags). A placeholder taken into a pattern is not
+# found either, and the caller's test fails.
 _TEXT_PLACEHOLDER = "\x1eplan text "
 
 
